@@ -1,0 +1,120 @@
+import { z } from "zod";
+import { BadRequestError } from "./errors.js";
+import { formatPath } from "./validation.js";
+import { embeddingConfigSchema } from "./search.js";
+
+/** The proxy's config file: the reference page's shape (`vector_store_registry`, `model_list`, `general_settings`). */
+
+export const vectorStoreEntrySchema = z.strictObject({
+  vector_store_name: z.string().min(1),
+  vector_store_description: z.string().optional(),
+  /**
+   * `vector_store_id`, `custom_llm_provider`, the embedding model and its config; everything else is the provider's
+   * (for Milvus: `api_key`, `api_base`, `milvus_text_field`, `dbName`, `annsField`, `limit`, …) and is checked by
+   * the provider's strict schema when the config loads.
+   */
+  litellm_params: z
+    .object({
+      vector_store_id: z.string().min(1),
+      custom_llm_provider: z.string().min(1).default("milvus"),
+      litellm_embedding_model: z.string().min(1).optional(),
+      litellm_embedding_config: embeddingConfigSchema.optional(),
+    })
+    .catchall(z.unknown()),
+});
+export type VectorStoreEntry = z.infer<typeof vectorStoreEntrySchema>;
+
+export const modelEntrySchema = z.strictObject({
+  model_name: z.string().min(1),
+  litellm_params: z.object({ model: z.string().min(1) }).and(embeddingConfigSchema),
+  model_info: z.object({ input_cost_per_token: z.number().min(0).optional() }).catchall(z.unknown()).optional(),
+});
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+
+export const embeddingCacheSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  max_entries: z.number().int().min(1).default(1000),
+  ttl_seconds: z.number().int().min(1).default(3600),
+});
+export type EmbeddingCacheSettings = z.infer<typeof embeddingCacheSettingsSchema>;
+
+export const sharedCacheSettingsSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("local") }),
+  z.strictObject({ type: z.literal("redis"), url: z.string().min(1), key_prefix: z.string().default("vs:") }),
+]);
+
+export const generalSettingsSchema = z
+  .object({
+    master_key: z.string().min(8, "must be at least 8 characters").optional(),
+    database_url: z.string().min(1).optional(),
+    data_dir: z.string().min(1).optional(),
+    max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
+    passthrough_max_body_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    request_timeout_ms: z.number().int().min(100).default(30_000),
+    embedding_cache: embeddingCacheSettingsSchema.default({ enabled: true, max_entries: 1000, ttl_seconds: 3600 }),
+    cache: sharedCacheSettingsSchema.optional(),
+    /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
+    auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
+    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  // LiteLLM configs carry many more general_settings; they are accepted and ignored.
+  .catchall(z.unknown());
+export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
+
+export const proxyConfigSchema = z
+  .object({
+    vector_store_registry: z.array(vectorStoreEntrySchema).default([]),
+    model_list: z.array(modelEntrySchema).default([]),
+    general_settings: generalSettingsSchema.default(() => generalSettingsSchema.parse({})),
+  })
+  .catchall(z.unknown())
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.vector_store_registry.forEach((entry, index) => {
+      for (const name of new Set([entry.vector_store_name, entry.litellm_params.vector_store_id])) {
+        const previous = seen.get(name);
+        if (previous !== undefined && previous !== index) {
+          ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_name"], message: `"${name}" is already used by vector_store_registry[${previous}]` });
+        }
+        seen.set(name, index);
+      }
+    });
+    const models = new Set<string>();
+    config.model_list.forEach((entry, index) => {
+      if (models.has(entry.model_name)) ctx.addIssue({ code: "custom", path: ["model_list", index, "model_name"], message: `"${entry.model_name}" is listed twice` });
+      models.add(entry.model_name);
+    });
+  });
+export type ProxyConfigInput = z.input<typeof proxyConfigSchema>;
+export type ProxyConfig = z.output<typeof proxyConfigSchema>;
+
+const ENV_REFERENCE = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/**
+ * Replaces every string `os.environ/NAME` in a parsed config with the variable's value. A missing variable is an
+ * error naming both the variable and the key path that referenced it; nothing is resolved lazily.
+ */
+export function resolveSecretReferences<T>(value: T, env: Record<string, string | undefined> = process.env): T {
+  const missing: string[] = [];
+  const walk = (node: unknown, path: PropertyKey[]): unknown => {
+    if (typeof node === "string") {
+      const match = ENV_REFERENCE.exec(node.trim());
+      if (!match) return node;
+      const name = match[1] as string;
+      const resolved = env[name];
+      if (resolved === undefined || resolved === "") {
+        missing.push(`${formatPath(path)} references environment variable ${name}, which is not set`);
+        return node;
+      }
+      return resolved;
+    }
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (node !== null && typeof node === "object") {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...path, key])]));
+    }
+    return node;
+  };
+  const resolved = walk(value, []) as T;
+  if (missing.length > 0) throw new BadRequestError(`Invalid config: ${missing.join("; ")}`, { code: "missing_environment_variable", param: null });
+  return resolved;
+}

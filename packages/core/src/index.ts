@@ -1,0 +1,5 @@
+export * from "./errors.js";
+export * from "./validation.js";
+export * from "./search.js";
+export * from "./config.js";
+export * from "./specs.js";

@@ -1,0 +1,65 @@
+import type { z } from "zod";
+import type { Filter, RankingOptions, SearchResultRow } from "./search.js";
+
+/** Usage of one embedding call, in the OpenAI shape. */
+export interface EmbeddingUsage {
+  prompt_tokens: number;
+  total_tokens: number;
+}
+
+export interface EmbeddingResult {
+  vectors: number[][];
+  usage: EmbeddingUsage;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** An embedding model: turns texts into vectors. Implementations live in `@vs/embeddings`. */
+export interface EmbeddingModel {
+  readonly specificationVersion: "v1";
+  /** `azure`, `openai`, `local`, … */
+  readonly provider: string;
+  readonly modelId: string;
+  /** Known output size, when the model or its config fixes it. */
+  readonly dimensions?: number;
+  /** How many texts one upstream call takes; `embed` splits larger inputs itself. */
+  readonly maxInputsPerCall: number;
+  /** Identifies the model and the parts of its config that change its vectors (never a secret); used as a cache key. */
+  readonly identity: string;
+  /** USD per input token, 0 when free or unknown. */
+  readonly inputCostPerToken: number;
+  embed(texts: string[], options?: CallOptions): Promise<EmbeddingResult>;
+  close?(): Promise<void>;
+}
+
+/** What a provider receives: already validated, already embedded. */
+export interface ProviderSearchRequest<Options> {
+  vectorStoreId: string;
+  queryVector: number[];
+  searchQuery: string | string[];
+  filters?: Filter | undefined;
+  maxNumResults?: number | undefined;
+  rankingOptions?: RankingOptions | undefined;
+  /** The provider's own parameters, already parsed by its `optionsSchema`. */
+  options: Options;
+}
+
+export interface ProviderSearchResult {
+  data: SearchResultRow[];
+}
+
+/**
+ * A vector store: given a query vector, returns rows best first with `score` meaning "higher is better".
+ * Implementations live in `packages/provider-*`; the SDK and the proxy run the same instance.
+ */
+export interface VectorStoreProvider<Options = unknown> {
+  readonly specificationVersion: "v1";
+  /** The `custom_llm_provider` value that selects it, e.g. `milvus`. */
+  readonly id: string;
+  /** Strict schema of the provider's own parameters; errors name each bad field. */
+  readonly optionsSchema: z.ZodType<Options>;
+  search(request: ProviderSearchRequest<Options>, options?: CallOptions): Promise<ProviderSearchResult>;
+  close(): Promise<void>;
+}

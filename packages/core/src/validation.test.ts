@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { BadRequestError, VsError } from "./errors.js";
+import { parseInput } from "./validation.js";
+import { vectorStoreSearchParamsSchema, filterSchema } from "./search.js";
+import { proxyConfigSchema, resolveSecretReferences } from "./config.js";
+
+function errorOf(fn: () => unknown): VsError {
+  try { fn(); } catch (error) { if (VsError.isInstance(error)) return error; throw error; }
+  throw new Error("expected an error");
+}
+
+describe("parseInput", () => {
+  it("names every bad field by its path", () => {
+    const error = errorOf(() => parseInput(vectorStoreSearchParamsSchema, { vector_store_id: "c", litellm_embedding_model: "local/x", query: "", max_num_results: 51 }));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.message).toContain("query: must not be empty");
+    expect(error.message).toContain("max_num_results:");
+    expect(error.param).toBe("query");
+  });
+
+  it("names nested filter paths and unknown keys", () => {
+    const schema = z.strictObject({ filters: filterSchema });
+    const error = errorOf(() => parseInput(schema, { filters: { type: "and", filters: [{ key: "a", type: "eq", value: 1 }, { key: "b", type: "like", value: 1 }] }, extra: 1 }));
+    expect(error.message).toContain("extra: unknown field");
+    expect(error.message).toMatch(/filters/);
+  });
+
+  it("keeps provider parameters for the provider's own schema", () => {
+    const parsed = parseInput(vectorStoreSearchParamsSchema, { vector_store_id: "c", litellm_embedding_model: "local/x", query: ["a", "b"], milvus_text_field: "text" });
+    expect(parsed.custom_llm_provider).toBe("milvus");
+    expect(parsed["milvus_text_field"]).toBe("text");
+  });
+});
+
+describe("config", () => {
+  it("resolves os.environ references and names the key path of a missing one", () => {
+    const raw = { general_settings: { master_key: "os.environ/VS_KEY" }, model_list: [{ model_name: "m", litellm_params: { model: "openai/x", api_key: "os.environ/NOPE" } }] };
+    const error = errorOf(() => resolveSecretReferences(raw, { VS_KEY: "sk-12345678" }));
+    expect(error.message).toContain("model_list[0].litellm_params.api_key references environment variable NOPE");
+    expect(resolveSecretReferences({ a: ["os.environ/VS_KEY"] }, { VS_KEY: "v" })).toEqual({ a: ["v"] });
+  });
+
+  it("rejects duplicate store names and fills defaults", () => {
+    const config = proxyConfigSchema.parse({});
+    expect(config.general_settings.max_request_body_bytes).toBe(1024 * 1024);
+    expect(config.general_settings.embedding_cache.enabled).toBe(true);
+    const error = errorOf(() => parseInput(proxyConfigSchema, { vector_store_registry: [
+      { vector_store_name: "a", litellm_params: { vector_store_id: "x" } },
+      { vector_store_name: "a", litellm_params: { vector_store_id: "y" } },
+    ] }, { what: "config" }));
+    expect(error.message).toContain("vector_store_registry[1].vector_store_name");
+  });
+});

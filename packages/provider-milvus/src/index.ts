@@ -1,1 +1,10 @@
-export {};
+export * from "./milvus-transport.js";
+export * from "./milvus-options.js";
+export * from "./milvus-api.js";
+export * from "./milvus-error.js";
+export * from "./milvus-filters.js";
+export * from "./milvus-scores.js";
+export * from "./milvus-search.js";
+export * from "./milvus-provider.js";
+export * from "./milvus-passthrough.js";
+export { createRestTransport, type RestTransportSettings } from "./rest-transport.js";

@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type VectorStoreProvider } from "@vs/core";
+import { milvusOptionsSchema, resolveMilvusConnection, type Environment, type MilvusConnection, type MilvusGrpcConnection, type MilvusOptions } from "./milvus-options.js";
+import { CollectionFactsCache, searchMilvus } from "./milvus-search.js";
+import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
+import { createRestTransport } from "./rest-transport.js";
+
+export interface MilvusProviderSettings {
+  /** Where `MILVUS_API_BASE` / `MILVUS_API_KEY` are read; default `process.env`. */
+  env?: Environment;
+  /** Builds the transport for a connection; default: REST v2 over undici, or gRPC through `@zilliz/milvus2-sdk-node`. */
+  createTransport?: (connection: MilvusConnection) => MilvusTransport;
+}
+
+/** A transport for one store's options, shared by every search and passthrough call to the same Milvus. */
+export interface MilvusTransportHandle {
+  transport: MilvusTransport;
+  /** The options' `dbName`, to put in bodies sent through this transport. */
+  dbName: string | undefined;
+  /** `scheme://host:port`, safe to show (no credentials). */
+  displayAddress: string;
+}
+
+export interface MilvusProvider extends VectorStoreProvider<MilvusOptions> {
+  readonly id: "milvus";
+  readonly optionsSchema: typeof milvusOptionsSchema;
+  /** The transport for these options, created once per (transport kind, api_base, api_key) and reused. */
+  transportFor(options: MilvusOptions): MilvusTransportHandle;
+}
+
+/**
+ * The Milvus vector store provider. The SDK and the proxy share one instance: transports (connection pools) and
+ * learned collection facts (metric per field) live as long as it does.
+ */
+export function createMilvusProvider(settings: MilvusProviderSettings = {}): MilvusProvider {
+  const env = settings.env ?? process.env;
+  const createTransport = settings.createTransport ?? defaultTransport;
+  const transports = new Map<string, MilvusTransport>();
+  const collections = new CollectionFactsCache();
+
+  function connectionFor(options: MilvusOptions): { connection: MilvusConnection; connectionKey: string; transport: MilvusTransport } {
+    const connection = resolveMilvusConnection(options, env);
+    const address = connection.kind === "rest" ? connection.baseUrl : `${connection.ssl ? "grpcs" : "grpc"}://${connection.address}`;
+    // The token is part of the identity (two keys may see different collections) but is kept only as a hash.
+    const tokenHash = connection.token === undefined ? "" : createHash("sha256").update(connection.token).digest("hex");
+    const connectionKey = JSON.stringify([connection.kind, address, tokenHash]);
+    let transport = transports.get(connectionKey);
+    if (transport === undefined) {
+      transport = createTransport(connection);
+      transports.set(connectionKey, transport);
+    }
+    return { connection, connectionKey, transport };
+  }
+
+  return {
+    specificationVersion: "v1",
+    id: "milvus",
+    optionsSchema: milvusOptionsSchema,
+    transportFor(options) {
+      const { connection, transport } = connectionFor(options);
+      return { transport, dbName: options.dbName, displayAddress: connection.displayAddress };
+    },
+    async search(request: ProviderSearchRequest<MilvusOptions>, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
+      const { transport, connectionKey } = connectionFor(request.options);
+      return searchMilvus(request, { transport, connectionKey, collections }, callOptions);
+    },
+    async close() {
+      const open = [...transports.values()];
+      transports.clear();
+      collections.clear();
+      await Promise.allSettled(open.map((transport) => transport.close()));
+    },
+  };
+}
+
+function defaultTransport(connection: MilvusConnection): MilvusTransport {
+  if (connection.kind === "rest") return createRestTransport({ baseUrl: connection.baseUrl, token: connection.token, timeoutMs: connection.timeoutMs });
+  return createLazyGrpcTransport(connection);
+}
+
+// Loaded on first use: the gRPC client (protobuf definitions) costs start-up time that REST-only deployments skip.
+function createLazyGrpcTransport(connection: MilvusGrpcConnection): MilvusTransport {
+  let loading: Promise<MilvusTransport> | undefined;
+  let closed = false;
+  return {
+    kind: "grpc",
+    async call(endpoint: string, body: Record<string, unknown>, options?: MilvusCallOptions): Promise<MilvusResponse> {
+      if (closed) throw new UpstreamError({ upstream: "vector_store", message: `The Milvus transport for ${connection.displayAddress} is closed.` });
+      loading ??= import("./grpc-transport.js").then(
+        (module) => module.createGrpcTransport({ address: connection.address, token: connection.token, ssl: connection.ssl, timeoutMs: connection.timeoutMs }),
+        (error: unknown) => {
+          loading = undefined;
+          throw new UpstreamError({ upstream: "vector_store", message: `The gRPC transport for ${connection.displayAddress} could not be loaded; use an http(s):// api_base for REST v2.`, cause: error });
+        },
+      );
+      return (await loading).call(endpoint, body, options);
+    },
+    async close() {
+      closed = true;
+      const transport = await loading?.catch(() => undefined);
+      await transport?.close();
+    },
+  };
+}

@@ -1,1 +1,3 @@
-export {};
+export { createVectorStores, vectorStores } from "./vector-stores.js";
+export type { EmbeddingModelAlias, SearchCallOptions, SearchOutcome, VectorStores, VectorStoresOptions } from "./vector-stores.js";
+export type { SearchPage, VectorStoreSearchParamsInput } from "@vs/core";

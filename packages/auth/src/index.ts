@@ -1,1 +1,30 @@
-export {};
+export {
+  openAuthStore,
+  type AuthStore,
+  type GeneratedKey,
+  type IndexStore,
+  type KeyListOptions,
+  type KeyStore,
+  type OpenAuthStoreOptions,
+  type SpendStore,
+} from "./store.js";
+export {
+  allowedVectorStoreIndexSchema,
+  generateKeyInputSchema,
+  hashKey,
+  indexPermissionSchema,
+  isKeyExpired,
+  isKeyUsable,
+  keyAllows,
+  keyInfoSchema,
+  parseDuration,
+  updateKeyInputSchema,
+  type AllowedVectorStoreIndex,
+  type GenerateKeyInput,
+  type IndexPermission,
+  type KeyInfo,
+  type UpdateKeyInput,
+} from "./keys.js";
+export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
+export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRow, type SpendRowInput, type SpendSummary } from "./spend.js";
+export type { DatabaseKind } from "./database.js";

@@ -1,0 +1,404 @@
+import { BadRequestError, NotFoundError, ServiceUnavailableError, parseInput } from "@vs/core";
+import { z } from "zod";
+import { connectDatabase, type DatabaseKind } from "./database.js";
+import { guarded, type ErrorMeaning } from "./database-errors.js";
+import { PrismaClient, type Prisma, type VerificationToken, type VirtualIndex as VirtualIndexRow } from "./generated/prisma/client.js";
+import { createIndexInputSchema, indexNameSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
+import {
+  allowedVectorStoreIndexSchema,
+  generateKeyInputSchema,
+  generateKeyString,
+  hashKey,
+  keyDisplayName,
+  looksLikeKey,
+  parseDuration,
+  updateKeyInputSchema,
+  type GenerateKeyInput,
+  type KeyInfo,
+  type UpdateKeyInput,
+} from "./keys.js";
+import { applyMigrations } from "./migrations.js";
+import { spendFilterSchema, spendRowInputSchema, type SpendFilter, type SpendRow, type SpendRowInput, type SpendSummary } from "./spend.js";
+
+export interface OpenAuthStoreOptions {
+  /** `postgresql://user:password@host:port/database[?schema=name&connection_limit=n]`. */
+  databaseUrl?: string | undefined;
+  /** Without a URL the store embeds PGlite under `<dataDir>/pglite`. Required when there is no URL. */
+  dataDir?: string | undefined;
+  /** One line per notable event (migrations applied, connections dropped). Never given a key or a password. */
+  log?: ((line: string) => void) | undefined;
+  /** The store's notion of now: key expiry, `created_at`. Tests move it instead of sleeping. */
+  clock?: (() => Date) | undefined;
+}
+
+export interface GeneratedKey {
+  /** The key itself: returned once, stored nowhere. */
+  key: string;
+  info: KeyInfo;
+}
+
+export interface KeyListOptions {
+  /** 100 by default, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface KeyStore {
+  generate(input: GenerateKeyInput, actor: string): Promise<GeneratedKey>;
+  /** The hot path: one query by the key's hash. Expired and blocked keys are returned, flagged. */
+  findByKey(key: string): Promise<KeyInfo | null>;
+  /** Like `findByKey`, for a caller that already holds the hash (e.g. a cache keyed by it). */
+  findByHash(token: string): Promise<KeyInfo | null>;
+  /** Accepts the key, its hash (`token`) or its alias. */
+  info(keyOrHashOrAlias: string): Promise<KeyInfo | null>;
+  /** Newest first. */
+  list(options?: KeyListOptions): Promise<KeyInfo[]>;
+  /** `NotFoundError` when nothing matches. */
+  update(keyOrHashOrAlias: string, patch: UpdateKeyInput, actor: string): Promise<KeyInfo>;
+  /** Deletes whatever matches; names that match nothing are skipped. Returns the hashes deleted. */
+  delete(keysOrHashesOrAliases: string[]): Promise<{ deleted: string[] }>;
+}
+
+export interface IndexStore {
+  /** `BadRequestError` with code `index_exists` when the name is taken. */
+  create(input: CreateIndexInput, actor: string): Promise<VirtualIndex>;
+  get(name: string): Promise<VirtualIndex | null>;
+  /** The ones that exist, in one query: lets the proxy check a key's `allowed_vector_store_indexes` at once. */
+  getMany(names: string[]): Promise<VirtualIndex[]>;
+  /** By name. */
+  list(): Promise<VirtualIndex[]>;
+  /** Whether it existed. */
+  delete(name: string): Promise<boolean>;
+}
+
+export interface SpendStore {
+  record(rows: SpendRowInput[]): Promise<void>;
+  /** Newest first. */
+  list(filter?: SpendFilter): Promise<SpendRow[]>;
+  summary(filter?: Omit<SpendFilter, "limit">): Promise<SpendSummary>;
+}
+
+export interface AuthStore {
+  readonly kind: DatabaseKind;
+  readonly keys: KeyStore;
+  readonly indexes: IndexStore;
+  readonly spend: SpendStore;
+  /** Resolves when the database answers; `ServiceUnavailableError` otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects (PostgreSQL for a URL, embedded PGlite otherwise), applies pending migrations and returns the store.
+ * Every failure to reach the database is a `ServiceUnavailableError` with code `database_unavailable`.
+ */
+export async function openAuthStore(options: OpenAuthStoreOptions): Promise<AuthStore> {
+  const log = options.log ?? (() => undefined);
+  const connection = await connectDatabase({ databaseUrl: options.databaseUrl, dataDir: options.dataDir, log });
+  try {
+    await applyMigrations(connection, { log });
+    const prisma = new PrismaClient({ adapter: connection.adapter });
+    log(connection.kind === "pglite" ? "auth store: embedded PGlite ready" : `auth store: PostgreSQL ready${connection.schema === null ? "" : ` (schema ${connection.schema})`}`);
+    return createAuthStore({ kind: connection.kind, prisma, clock: options.clock ?? (() => new Date()), close: () => connection.close() });
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+const keyListOptionsSchema = z.strictObject({
+  limit: z.number().int().min(1).max(1000).default(100),
+  offset: z.number().int().min(0).default(0),
+});
+const storedAllowedIndexesSchema = z.array(allowedVectorStoreIndexSchema);
+const storedObjectSchema = z.record(z.string(), z.unknown());
+const keyReferencesSchema = z.array(z.string().min(1));
+
+function toKeyInfo(row: VerificationToken, now: Date): KeyInfo {
+  const allowed = storedAllowedIndexesSchema.safeParse(row.allowed_vector_store_indexes);
+  const metadata = storedObjectSchema.safeParse(row.metadata);
+  // Only this package writes these columns; a row that does not parse was edited by hand and grants nothing.
+  if (!allowed.success || !metadata.success) throw new Error(`Key ${row.key_name} has malformed allowed_vector_store_indexes or metadata in the database.`);
+  return {
+    token: row.token,
+    key_name: row.key_name,
+    key_alias: row.key_alias,
+    models: row.models,
+    allowed_vector_store_indexes: allowed.data,
+    metadata: metadata.data,
+    expires: row.expires_at?.toISOString() ?? null,
+    expired: row.expires_at !== null && row.expires_at.getTime() <= now.getTime(),
+    blocked: row.blocked,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    created_by: row.created_by,
+    updated_by: row.updated_by,
+  };
+}
+
+function toVirtualIndex(row: VirtualIndexRow): VirtualIndex {
+  const info = row.index_info === null ? null : storedObjectSchema.safeParse(row.index_info);
+  return {
+    index_name: row.index_name,
+    litellm_params: { vector_store_index: row.vector_store_index, vector_store_name: row.vector_store_name },
+    index_info: info === null || !info.success ? null : info.data,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    created_by: row.created_by,
+    updated_by: row.updated_by,
+  };
+}
+
+/** Names what the caller passed without ever echoing a key. */
+function describeReference(reference: string): string {
+  return looksLikeKey(reference) ? `key ${keyDisplayName(reference)}` : JSON.stringify(reference);
+}
+
+const keyUniqueViolation = (alias: string | null | undefined): ErrorMeaning["uniqueViolation"] => (constraint) =>
+  constraint.includes("key_alias")
+    ? new BadRequestError(`key_alias ${JSON.stringify(alias)} is already used by another key.`, { param: "key_alias", code: "key_alias_exists" })
+    : new BadRequestError("That key already exists; choose another or let the proxy generate one.", { param: "key", code: "key_exists" });
+
+interface StoreParts {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  clock: () => Date;
+  close: () => Promise<void>;
+}
+
+function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore {
+  let closed = false;
+  const run = <T>(operation: () => Promise<T>, meaning?: ErrorMeaning): Promise<T> => {
+    if (closed) return Promise.reject(new ServiceUnavailableError("The auth store is closed.", { code: "database_unavailable" }));
+    return guarded(operation, meaning);
+  };
+
+  /** The candidate rows for a key, a hash or an alias, preferring that order when one string matches several. */
+  const resolve = async (reference: string): Promise<VerificationToken | null> => {
+    const hash = hashKey(reference);
+    const rows = await run(() =>
+      prisma.verificationToken.findMany({ where: { OR: [{ token: hash }, { token: reference }, { key_alias: reference }] }, take: 3 }),
+    );
+    return rows.find((row) => row.token === hash) ?? rows.find((row) => row.token === reference) ?? rows.find((row) => row.key_alias === reference) ?? null;
+  };
+
+  const findByHash = async (token: string): Promise<KeyInfo | null> => {
+    const row = await run(() => prisma.verificationToken.findUnique({ where: { token } }));
+    return row === null ? null : toKeyInfo(row, clock());
+  };
+
+  const keys: KeyStore = {
+    async generate(rawInput, actor) {
+      const input = parseInput(generateKeyInputSchema, rawInput, { what: "key" });
+      const key = input.key ?? generateKeyString();
+      const now = clock();
+      const row = await run(
+        () =>
+          prisma.verificationToken.create({
+            data: {
+              token: hashKey(key),
+              key_name: keyDisplayName(key),
+              key_alias: input.key_alias ?? null,
+              models: input.models,
+              allowed_vector_store_indexes: input.allowed_vector_store_indexes,
+              metadata: input.metadata as Prisma.InputJsonObject,
+              expires_at: input.duration == null ? null : new Date(now.getTime() + parseDuration(input.duration)),
+              blocked: input.blocked,
+              created_at: now,
+              updated_at: now,
+              created_by: actor,
+              updated_by: actor,
+            },
+          }),
+        { uniqueViolation: keyUniqueViolation(input.key_alias) },
+      );
+      return { key, info: toKeyInfo(row, now) };
+    },
+
+    findByKey: (key) => findByHash(hashKey(key)),
+    findByHash,
+
+    async info(reference) {
+      const row = await resolve(reference);
+      return row === null ? null : toKeyInfo(row, clock());
+    },
+
+    async list(rawOptions = {}) {
+      const options = parseInput(keyListOptionsSchema, rawOptions, { what: "key list options" });
+      const rows = await run(() =>
+        prisma.verificationToken.findMany({ orderBy: [{ created_at: "desc" }, { token: "asc" }], take: options.limit, skip: options.offset }),
+      );
+      const now = clock();
+      return rows.map((row) => toKeyInfo(row, now));
+    },
+
+    async update(reference, rawPatch, actor) {
+      const patch = parseInput(updateKeyInputSchema, rawPatch, { what: "key update" });
+      const notFound = () => new NotFoundError(`No key matches ${describeReference(reference)}.`, { code: "key_not_found" });
+      const current = await resolve(reference);
+      if (current === null) throw notFound();
+      const now = clock();
+      const row = await run(
+        () =>
+          prisma.verificationToken.update({
+            where: { token: current.token },
+            data: {
+              ...(patch.key_alias === undefined ? {} : { key_alias: patch.key_alias }),
+              ...(patch.models === undefined ? {} : { models: patch.models }),
+              ...(patch.allowed_vector_store_indexes === undefined ? {} : { allowed_vector_store_indexes: patch.allowed_vector_store_indexes }),
+              ...(patch.metadata === undefined ? {} : { metadata: patch.metadata as Prisma.InputJsonObject }),
+              ...(patch.blocked === undefined ? {} : { blocked: patch.blocked }),
+              ...(patch.duration === undefined ? {} : { expires_at: patch.duration === null ? null : new Date(now.getTime() + parseDuration(patch.duration)) }),
+              updated_at: now,
+              updated_by: actor,
+            },
+          }),
+        { uniqueViolation: keyUniqueViolation(patch.key_alias), notFound },
+      );
+      return toKeyInfo(row, now);
+    },
+
+    async delete(rawReferences) {
+      const references = parseInput(keyReferencesSchema, rawReferences, { what: "keys to delete", prefix: "keys" });
+      if (references.length === 0) return { deleted: [] };
+      const tokens = [...new Set(references.flatMap((reference) => [hashKey(reference), reference]))];
+      const deleted = await run(() =>
+        prisma.$transaction(async (transaction) => {
+          const rows = await transaction.verificationToken.findMany({
+            where: { OR: [{ token: { in: tokens } }, { key_alias: { in: references } }] },
+            select: { token: true },
+          });
+          const found = rows.map((row) => row.token);
+          if (found.length > 0) await transaction.verificationToken.deleteMany({ where: { token: { in: found } } });
+          return found;
+        }),
+      );
+      return { deleted };
+    },
+  };
+
+  const indexes: IndexStore = {
+    async create(rawInput, actor) {
+      const input = parseInput(createIndexInputSchema, rawInput, { what: "index" });
+      const now = clock();
+      const row = await run(
+        () =>
+          prisma.virtualIndex.create({
+            data: {
+              index_name: input.index_name,
+              vector_store_index: input.litellm_params.vector_store_index,
+              vector_store_name: input.litellm_params.vector_store_name,
+              ...(input.index_info == null ? {} : { index_info: input.index_info as Prisma.InputJsonObject }),
+              created_at: now,
+              updated_at: now,
+              created_by: actor,
+              updated_by: actor,
+            },
+          }),
+        { uniqueViolation: () => new BadRequestError(`Index ${JSON.stringify(input.index_name)} already exists.`, { param: "index_name", code: "index_exists" }) },
+      );
+      return toVirtualIndex(row);
+    },
+
+    async get(name) {
+      const row = await run(() => prisma.virtualIndex.findUnique({ where: { index_name: name } }));
+      return row === null ? null : toVirtualIndex(row);
+    },
+
+    async getMany(names) {
+      if (names.length === 0) return [];
+      const rows = await run(() => prisma.virtualIndex.findMany({ where: { index_name: { in: [...new Set(names)] } }, orderBy: { index_name: "asc" } }));
+      return rows.map(toVirtualIndex);
+    },
+
+    async list() {
+      const rows = await run(() => prisma.virtualIndex.findMany({ orderBy: { index_name: "asc" } }));
+      return rows.map(toVirtualIndex);
+    },
+
+    async delete(name) {
+      parseInput(indexNameSchema, name, { what: "index name", prefix: "index_name" });
+      const result = await run(() => prisma.virtualIndex.deleteMany({ where: { index_name: name } }));
+      return result.count > 0;
+    },
+  };
+
+  const spendWhere = (filter: Omit<SpendFilter, "limit">): Prisma.SpendLogWhereInput => ({
+    ...(filter.keyHash === undefined ? {} : { key_hash: filter.keyHash }),
+    ...(filter.since === undefined && filter.until === undefined
+      ? {}
+      : { created_at: { ...(filter.since === undefined ? {} : { gte: filter.since }), ...(filter.until === undefined ? {} : { lt: filter.until }) } }),
+  });
+
+  const spend: SpendStore = {
+    async record(rawRows) {
+      const rows = parseInput(z.array(spendRowInputSchema), rawRows, { what: "spend rows", prefix: "rows" });
+      if (rows.length === 0) return;
+      const now = clock();
+      await run(() =>
+        prisma.spendLog.createMany({
+          data: rows.map((row) => ({
+            id: row.id ?? crypto.randomUUID(),
+            request_id: row.request_id,
+            created_at: row.created_at === undefined ? now : new Date(row.created_at),
+            key_hash: row.key_hash ?? null,
+            key_alias: row.key_alias ?? null,
+            route: row.route,
+            vector_store: row.vector_store ?? null,
+            index_name: row.index_name ?? null,
+            status_code: row.status_code,
+            latency_ms: row.latency_ms,
+            embedding_tokens: row.embedding_tokens,
+            embedding_cost_usd: row.embedding_cost_usd,
+            search_cost_usd: row.search_cost_usd,
+            result_count: row.result_count ?? null,
+            error_code: row.error_code ?? null,
+          })),
+        }),
+      );
+    },
+
+    async list(rawFilter = {}) {
+      const filter = parseInput(spendFilterSchema, rawFilter, { what: "spend filter" });
+      const rows = await run(() =>
+        prisma.spendLog.findMany({ where: spendWhere(filter), orderBy: [{ created_at: "desc" }, { id: "asc" }], take: filter.limit ?? 100 }),
+      );
+      return rows satisfies SpendRow[];
+    },
+
+    async summary(rawFilter = {}) {
+      const filter = parseInput(spendFilterSchema.omit({ limit: true }), rawFilter, { what: "spend filter" });
+      const result = await run(() =>
+        prisma.spendLog.aggregate({
+          where: spendWhere(filter),
+          _count: { _all: true },
+          _sum: { embedding_tokens: true, embedding_cost_usd: true, search_cost_usd: true },
+        }),
+      );
+      return {
+        requests: result._count._all,
+        embedding_tokens: result._sum.embedding_tokens ?? 0,
+        cost_usd: (result._sum.embedding_cost_usd ?? 0) + (result._sum.search_cost_usd ?? 0),
+      };
+    },
+  };
+
+  return {
+    kind,
+    keys,
+    indexes,
+    spend,
+    async ping() {
+      await run(() => prisma.$queryRaw`SELECT 1`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await close();
+      }
+    },
+  };
+}

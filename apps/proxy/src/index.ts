@@ -1,1 +1,5 @@
-export {};
+export { createApp } from "./app.js";
+export type { AppOptions, CompletedRequest, RequestSink } from "./app.js";
+export { startProxy } from "./server.js";
+export type { ProxyOptions, RunningProxy } from "./server.js";
+export { loadConfigFile, parseConfigText } from "./config-file.js";

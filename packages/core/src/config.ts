@@ -69,15 +69,17 @@ export const proxyConfigSchema = z
   })
   .catchall(z.unknown())
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
+    // Names are unique and never equal another entry's collection; several entries may share a collection
+    // (another server, pinned partitions), and are then reached by name only.
+    const names = new Map<string, number>();
     config.vector_store_registry.forEach((entry, index) => {
-      for (const name of new Set([entry.vector_store_name, entry.litellm_params.vector_store_id])) {
-        const previous = seen.get(name);
-        if (previous !== undefined && previous !== index) {
-          ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_name"], message: `"${name}" is already used by vector_store_registry[${previous}]` });
-        }
-        seen.set(name, index);
-      }
+      const previous = names.get(entry.vector_store_name);
+      if (previous !== undefined) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_name"], message: `"${entry.vector_store_name}" is already used by vector_store_registry[${previous}]` });
+      names.set(entry.vector_store_name, index);
+    });
+    config.vector_store_registry.forEach((entry, index) => {
+      const clash = names.get(entry.litellm_params.vector_store_id);
+      if (clash !== undefined && clash !== index) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "litellm_params", "vector_store_id"], message: `"${entry.litellm_params.vector_store_id}" is the vector_store_name of vector_store_registry[${clash}]` });
     });
     const models = new Set<string>();
     config.model_list.forEach((entry, index) => {

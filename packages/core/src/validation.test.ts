@@ -50,5 +50,7 @@ describe("config", () => {
       { vector_store_name: "a", litellm_params: { vector_store_id: "y" } },
     ] }, { what: "config" }));
     expect(error.message).toContain("vector_store_registry[1].vector_store_name");
+    expect(proxyConfigSchema.safeParse({ vector_store_registry: [{ vector_store_name: "a", litellm_params: { vector_store_id: "x" } }, { vector_store_name: "b", litellm_params: { vector_store_id: "x" } }] }).success).toBe(true);
+    expect(proxyConfigSchema.safeParse({ vector_store_registry: [{ vector_store_name: "a", litellm_params: { vector_store_id: "x" } }, { vector_store_name: "b", litellm_params: { vector_store_id: "a" } }] }).success).toBe(false);
   });
 });

@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import type { ErrorBody } from "@vs/core";
+import type { VectorStores } from "@vs/sdk";
+import type { IndexLookup } from "./access.js";
+import { authenticate, type VirtualKeyResolver } from "./http/auth.js";
+import type { Caller, Env, RequestRecord } from "./http/context.js";
+import { errorResponse } from "./http/errors.js";
+import { healthRoutes, type ReadinessCheck } from "./routes/health.js";
+import { searchRoutes } from "./routes/search.js";
+import type { StoreRegistry } from "./store-registry.js";
+
+/** One row per request, written off the hot path (batched) by whoever implements it. */
+export interface RequestSink {
+  record(entry: CompletedRequest): void;
+}
+
+export interface CompletedRequest extends RequestRecord {
+  request_id: string;
+  method: string;
+  route: string;
+  status: number;
+  latency_ms: number;
+  caller: Caller | undefined;
+}
+
+export interface AppOptions {
+  registry: StoreRegistry;
+  vectorStores: VectorStores;
+  masterKeyDigest: Buffer;
+  logger: Logger;
+  maxBodyBytes: number;
+  virtualKeys?: VirtualKeyResolver | null;
+  indexes?: IndexLookup | null;
+  readiness?: ReadinessCheck[];
+  requestSink?: RequestSink | null;
+  /** Extra authenticated routes (admin, passthrough), mounted after auth. */
+  routes?: Array<Hono<Env>>;
+}
+
+/** The gateway as a Hono app: no sockets, no process state; `server.ts` puts it on the network. */
+export function createApp(options: AppOptions): Hono<Env> {
+  const app = new Hono<Env>();
+  const { logger } = options;
+
+  app.use("*", async function trackRequest(c, next) {
+    const requestId = c.req.header("x-request-id")?.slice(0, 128) || randomUUID();
+    const record: RequestRecord = {};
+    c.set("requestId", requestId);
+    c.set("startedAt", performance.now());
+    c.set("record", record);
+    c.set("logger", logger);
+    await next();
+    c.header("x-request-id", requestId);
+    if (c.req.path.startsWith("/health/")) return;
+    const caller = c.get("caller") as Caller | undefined;
+    const entry: CompletedRequest = {
+      request_id: requestId,
+      method: c.req.method,
+      route: c.req.path,
+      status: c.res.status,
+      latency_ms: Number((performance.now() - c.get("startedAt")).toFixed(3)),
+      caller,
+      ...record,
+    };
+    const { caller: _omitted, ...logged } = entry;
+    logger.info({ ...logged, key_alias: caller?.alias ?? null }, "request");
+    options.requestSink?.record(entry);
+  });
+
+  app.route("/", healthRoutes(options.readiness ?? []));
+  app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
+  app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes }));
+  for (const routes of options.routes ?? []) app.route("/", routes);
+
+  app.notFound((c) => {
+    const body: ErrorBody = { error: { message: `No route ${c.req.method} ${c.req.path}.`, type: "not_found_error", param: null, code: "route_not_found" } };
+    return c.json(body, 404);
+  });
+  app.onError((error, c) => errorResponse(error, c));
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { Logger } from "pino";
+
+/** Who is calling: the admin (master key) or a virtual key (its stored record, never the key itself). */
+export type Caller =
+  | { kind: "master"; alias: "master" }
+  | { kind: "virtual"; alias: string | null; token: string; models: string[]; indexes: Array<{ index_name: string; index_permissions: Array<"read" | "write"> }> };
+
+/** Fields a route adds to the request's one log line (and its spend row). */
+export interface RequestRecord {
+  vector_store?: string;
+  index_name?: string;
+  result_count?: number;
+  embedding_ms?: number;
+  upstream_ms?: number;
+  embedding_tokens?: number;
+  embedding_cost_usd?: number;
+  error_code?: string;
+}
+
+export interface Env {
+  Variables: {
+    requestId: string;
+    startedAt: number;
+    caller: Caller;
+    record: RequestRecord;
+    logger: Logger;
+  };
+}

@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { BadRequestError, ForbiddenError, NotFoundError, VsError } from "@vs/core";
+import {
+  COLLECTIONLESS_ENDPOINTS,
+  classifyPassthroughPath,
+  requestedCollection,
+  rewritePassthroughRequest,
+  rewritePassthroughResponse,
+  type MilvusProvider,
+} from "@vs/provider-milvus";
+import type { AuthStore } from "@vs/auth";
+import type { IndexLookup, Permission } from "../access.js";
+import { readJsonObject } from "../http/body.js";
+import type { Caller, Env } from "../http/context.js";
+import type { StoreRegistry } from "../store-registry.js";
+
+export interface MilvusPassthroughOptions {
+  registry: StoreRegistry;
+  milvus: MilvusProvider;
+  indexes: IndexLookup;
+  auth: AuthStore;
+  maxBodyBytes: number;
+}
+
+function holds(caller: Caller, indexName: string, permission: Permission): boolean {
+  return caller.kind === "master" || caller.indexes.some((grant) => grant.index_name === indexName && grant.index_permissions.includes(permission));
+}
+
+/**
+ * `/milvus/v2/vectordb/...`: Milvus's own REST API for virtual indexes. The endpoint must be on the allowlist
+ * (else 403); `collectionName` must be a virtual index the key holds with the endpoint's permission (else 403); the
+ * store's database is pinned (a caller's `dbName` or `DB-Name` is a 400); the caller's Authorization never goes
+ * upstream — the store's credentials are used. Milvus's answer comes back as Milvus sent it, names rewritten.
+ */
+export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono<Env> {
+  const { registry, milvus, indexes, auth, maxBodyBytes } = options;
+  const app = new Hono<Env>();
+
+  app.all("/milvus/*", async (c) => {
+    const path = c.req.path.slice("/milvus".length);
+    const route = classifyPassthroughPath(path);
+    if (!route) throw new ForbiddenError(`The Milvus endpoint "${path}" is not available through this gateway.`, { code: "endpoint_not_allowed" });
+    if (c.req.method !== "POST") throw new VsError({ message: `Milvus REST v2 endpoints take POST, not ${c.req.method}.`, status: 405, code: "method_not_allowed", type: "invalid_request_error" });
+    const caller = c.get("caller");
+    if (c.req.header("db-name") !== undefined) throw new BadRequestError("DB-Name: the database is fixed by the gateway's configuration; remove this header.", { param: "DB-Name", code: "database_pinned" });
+    const body = await readJsonObject(c, maxBodyBytes);
+    if ("dbName" in body) throw new BadRequestError("dbName: the database is fixed by the gateway's configuration; remove this field.", { param: "dbName", code: "database_pinned" });
+
+    if (COLLECTIONLESS_ENDPOINTS.has(route.endpoint)) {
+      // collections/list: the caller's virtual indexes, never the real collections.
+      const names = caller.kind === "master" ? (await auth.indexes.list()).map((index) => index.index_name) : caller.indexes.filter((grant) => grant.index_permissions.includes("read")).map((grant) => grant.index_name);
+      return c.json({ code: 0, data: names });
+    }
+
+    const indexName = requestedCollection(body);
+    const record = c.get("record");
+    record.index_name = indexName;
+    if (!holds(caller, indexName, route.permission)) {
+      throw new ForbiddenError(`This key has no '${route.permission}' permission on index "${indexName}".`, { param: "collectionName", code: "index_not_allowed" });
+    }
+    const index = await indexes.get(indexName);
+    if (!index) throw new NotFoundError(`No virtual index "${indexName}". An admin creates one with POST /v1/indexes.`, { param: "collectionName", code: "index_not_found" });
+    const store = registry.find(index.vector_store_name);
+    if (!store || store.provider !== "milvus") {
+      throw new NotFoundError(`Virtual index "${indexName}" points at vector store "${index.vector_store_name}", which is not a Milvus store of this gateway.`, { param: "collectionName", code: "vector_store_not_found" });
+    }
+    record.vector_store = store.name;
+
+    const { transport, dbName } = milvus.transportFor(store.params as never);
+    const started = performance.now();
+    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: c.req.raw.signal });
+    record.upstream_ms = performance.now() - started;
+    if (Array.isArray(answer.data)) record.result_count = answer.data.length;
+    if (answer.code !== 0 && answer.code !== 200) record.error_code = `vector_store_error:${answer.code}`;
+    return c.json(rewritePassthroughResponse(answer, { collection: index.vector_store_index, virtualName: indexName }));
+  });
+
+  return app;
+}

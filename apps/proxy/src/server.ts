@@ -1,0 +1,159 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { serve } from "@hono/node-server";
+import pino, { type Logger } from "pino";
+import { BadRequestError, parseInput, proxyConfigSchema, type ProxyConfig, type VectorStoreProvider } from "@vs/core";
+import { createMilvusProvider, type MilvusProvider } from "@vs/provider-milvus";
+import { EmbeddingCache } from "@vs/embeddings";
+import { createVectorStores, type VectorStores } from "@vs/sdk";
+import { createApp } from "./app.js";
+import { loadConfigFile } from "./config-file.js";
+import { DEMO_QUERY, DEMO_STORE_NAME, embeddedDefaultConfig, probeTcp, loadDemoCollection, progressBar, startEmbeddedMilvus, usesEmbeddedMilvus } from "./embedded.js";
+import type { ReadinessCheck } from "./routes/health.js";
+import { openAuthStore } from "@vs/auth";
+import { CachedIndexLookup, CachedKeyResolver } from "./access-cache.js";
+import { adminRoutes } from "./routes/admin.js";
+import { milvusPassthroughRoutes } from "./routes/milvus.js";
+import { SpendWriter } from "./spend-writer.js";
+import { resolveMasterKey, type MasterKey } from "./master-key.js";
+import { StoreRegistry, assertKnownModel, modelAliases } from "./store-registry.js";
+
+export interface ProxyOptions {
+  /** Path of config.yaml; without it the proxy runs on embedded defaults. */
+  configPath?: string | undefined;
+  /** An already-parsed config (tests); wins over `configPath`. */
+  config?: ProxyConfig | undefined;
+  port?: number;
+  host?: string;
+  dataDir?: string | undefined;
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Human-readable start-up progress (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunningProxy {
+  url: string;
+  port: number;
+  masterKey: MasterKey;
+  config: ProxyConfig;
+  registry: StoreRegistry;
+  /** Set when running on embedded defaults: the demo store and a query that finds relevant passages. */
+  demo?: { store: string; query: string };
+  close(): Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  // Asynchronous writes: logging never blocks the request path.
+  return pino({ level, base: { service: "vs-proxy" }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+}
+
+/** Checks every registry entry against its provider's strict schema now, so a typo stops the start, not a request. */
+function validateRegistry(config: ProxyConfig, providers: Map<string, VectorStoreProvider<unknown>>): void {
+  config.vector_store_registry.forEach((entry, index) => {
+    const where = `vector_store_registry[${index}].litellm_params`;
+    const { vector_store_id: _id, custom_llm_provider: provider, litellm_embedding_model: model, litellm_embedding_config: _config, ...providerParams } = entry.litellm_params;
+    const implementation = providers.get(provider);
+    if (!implementation) {
+      throw new BadRequestError(`Invalid config: ${where}.custom_llm_provider: unknown provider "${provider}"; available: ${[...providers.keys()].join(", ")}`, { code: "invalid_config" });
+    }
+    parseInput(implementation.optionsSchema, providerParams, { what: "config", prefix: where });
+    if (model) assertKnownModel(config, model, `${where}.litellm_embedding_model`);
+  });
+}
+
+export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const isDemo = !options.config && !options.configPath;
+  let config = options.config ?? (options.configPath ? await loadConfigFile(options.configPath, env) : proxyConfigSchema.parse(embeddedDefaultConfig()));
+  const logger = options.logger ?? createLogger(config.general_settings.log_level);
+  const dataDir = resolve(options.dataDir ?? config.general_settings.data_dir ?? env["VS_DATA_DIR"] ?? ".vs-data");
+  const settings = config.general_settings;
+  const cleanups: Array<() => Promise<void>> = [];
+  const readiness: ReadinessCheck[] = [];
+
+  try {
+    if (usesEmbeddedMilvus(config)) {
+      const embedded = await startEmbeddedMilvus(config, dataDir, log);
+      config = embedded.config;
+      cleanups.push(() => embedded.server.stop());
+      readiness.push({ name: "milvus_lite", check: () => probeTcp(embedded.server.address) });
+    }
+
+    const milvus: MilvusProvider = createMilvusProvider({ env });
+    const providers = new Map<string, VectorStoreProvider<unknown>>([[milvus.id, milvus as VectorStoreProvider<unknown>]]);
+    validateRegistry(config, providers);
+
+    const masterKey = await resolveMasterKey({ configured: settings.master_key, env, dataDir });
+    const embeddingCache = settings.embedding_cache.enabled ? new EmbeddingCache({ maxEntries: settings.embedding_cache.max_entries, ttlMs: settings.embedding_cache.ttl_seconds * 1000 }) : false;
+    const vectorStores: VectorStores = createVectorStores({ providers: [...providers.values()], models: modelAliases(config.model_list), embeddingCache, env });
+    cleanups.unshift(() => vectorStores.close());
+    const registry = new StoreRegistry(config.vector_store_registry);
+
+    if (isDemo) {
+      const store = registry.get(DEMO_STORE_NAME);
+      await loadDemoCollection({ vectorStores, milvus, apiBase: String(store.params["api_base"]), dataDir, log, progress: progressBar("Embedding the demo corpus") });
+    }
+
+    const databaseUrl = settings.database_url ?? env["DATABASE_URL"];
+    const auth = await openAuthStore(databaseUrl ? { databaseUrl, log } : { dataDir, log });
+    cleanups.push(() => auth.close());
+    readiness.push({ name: "database", check: () => auth.ping() });
+    const virtualKeys = new CachedKeyResolver(auth, settings.auth_cache_ttl_ms);
+    const indexes = new CachedIndexLookup(auth, settings.auth_cache_ttl_ms);
+    const spend = new SpendWriter(auth, logger);
+    cleanups.unshift(() => spend.close());
+
+    const app = createApp({
+      registry,
+      vectorStores,
+      masterKeyDigest: masterKey.digest,
+      logger,
+      maxBodyBytes: settings.max_request_body_bytes,
+      readiness,
+      virtualKeys,
+      indexes,
+      requestSink: spend,
+      routes: [
+        adminRoutes({ auth, registry, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
+        milvusPassthroughRoutes({ registry, milvus, indexes, auth, maxBodyBytes: settings.passthrough_max_body_bytes }),
+      ],
+    });
+    const host = options.host ?? "0.0.0.0";
+    const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host });
+    await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => { throw error; })]);
+    cleanups.unshift(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      masterKey,
+      config,
+      registry,
+      ...(isDemo ? { demo: { store: DEMO_STORE_NAME, query: DEMO_QUERY } } : {}),
+      close() {
+        closing ??= runCleanups(cleanups).finally(() => logger.flush?.());
+        return closing;
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups);
+    throw error;
+  }
+}
+
+/** In order, each one even when an earlier one failed. */
+async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> {
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+}

@@ -1,0 +1,69 @@
+import { BadRequestError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
+import type { EmbeddingModelAlias } from "@vs/sdk";
+
+/** A vector store of the config's `vector_store_registry`, as the gateway serves it. */
+export interface RegisteredStore {
+  /** `vector_store_name`: the name clients use in URLs and keys. */
+  name: string;
+  /** `vector_store_id`: the real collection for searches. */
+  id: string;
+  provider: string;
+  embeddingModel: string | undefined;
+  /** The admin's `litellm_params`, handed to the SDK as they are (credentials included: never sent to a client). */
+  params: VectorStoreEntry["litellm_params"];
+}
+
+export class StoreRegistry {
+  private readonly byName = new Map<string, RegisteredStore>();
+  /** `null`: several entries share the collection, so only their names find them. */
+  private readonly byId = new Map<string, RegisteredStore | null>();
+
+  constructor(entries: VectorStoreEntry[]) {
+    for (const entry of entries) {
+      const store: RegisteredStore = {
+        name: entry.vector_store_name,
+        id: entry.litellm_params.vector_store_id,
+        provider: entry.litellm_params.custom_llm_provider,
+        embeddingModel: entry.litellm_params.litellm_embedding_model,
+        params: entry.litellm_params,
+      };
+      this.byName.set(store.name, store);
+      this.byId.set(store.id, this.byId.has(store.id) ? null : store);
+    }
+  }
+
+  /** By `vector_store_name` first, then by `vector_store_id`. */
+  find(nameOrId: string): RegisteredStore | undefined {
+    return this.byName.get(nameOrId) ?? this.byId.get(nameOrId) ?? undefined;
+  }
+
+  get(nameOrId: string): RegisteredStore {
+    const store = this.find(nameOrId);
+    if (!store) {
+      const hint = this.byId.get(nameOrId) === null ? " Several stores use that collection: call one by its vector_store_name." : "";
+      throw new NotFoundError(`No vector store "${nameOrId}" in this gateway's vector_store_registry.${hint}`, { param: "vector_store_id", code: "vector_store_not_found" });
+    }
+    return store;
+  }
+
+  list(): RegisteredStore[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** `model_list` as SDK aliases: `embedding-model` → `{model: "azure/…", config}`. */
+export function modelAliases(models: ModelEntry[]): Record<string, EmbeddingModelAlias> {
+  const aliases: Record<string, EmbeddingModelAlias> = {};
+  for (const entry of models) {
+    const { model, ...config } = entry.litellm_params;
+    const cost = entry.model_info?.input_cost_per_token;
+    aliases[entry.model_name] = { model, config: cost === undefined ? config : { ...config, input_cost_per_token: cost } };
+  }
+  return aliases;
+}
+
+export function assertKnownModel(config: ProxyConfig, model: string, where: string): void {
+  if (!model.includes("/") && !config.model_list.some((entry) => entry.model_name === model)) {
+    throw new BadRequestError(`Invalid config: ${where}: "${model}" is neither a model_list model_name nor "<provider>/<model>"`, { code: "invalid_config", param: where });
+  }
+}

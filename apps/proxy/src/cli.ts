@@ -73,6 +73,18 @@ async function main(): Promise<void> {
   } else {
     lines.push(`Master key: from ${masterKey.source === "config" ? "general_settings.master_key" : masterKey.source === "environment" ? "VS_MASTER_KEY" : `${masterKey.file} (generated on the first start and shown then; delete the file to generate a new one)`}`);
   }
+  if (proxy.demo) {
+    const key = masterKey.generated ?? "$VS_MASTER_KEY";
+    lines.push(
+      "",
+      `Demo collection "${proxy.demo.store}" is ready (Milvus Lite + the local embedding model). Try:`,
+      "",
+      `  curl -s ${url}/v1/vector_stores/${proxy.demo.store}/search \\`,
+      `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+      `    -d '${JSON.stringify({ query: proxy.demo.query, max_num_results: 3 })}'`,
+    );
+    if (!masterKey.generated) lines.push("", "(set VS_MASTER_KEY to the master key printed on the first start)");
+  }
   process.stdout.write(lines.join("\n") + "\n");
 
   const shutdown = (signal: string) => {

@@ -75,7 +75,8 @@ describeWithMilvusLite("search against Milvus Lite", (address) => {
           { fieldName: "category", dataType: "Int64" },
           { fieldName: "vec", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
         ] },
-        indexParams: [{ fieldName: "vec", metricType: metric, indexName: "vec_index" }],
+        // FLAT: an exact index, so brute force is the right expectation (AUTOINDEX is approximate).
+        indexParams: [{ fieldName: "vec", metricType: metric, indexName: "vec_index", indexType: "FLAT" }],
       });
       await client.createPartition({ collection_name: collection(metric), partition_name: "recent" });
       for (let start = 0; start < ROWS; start += 500) {

@@ -15,15 +15,29 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ""): strin
 export function describeIssues(error: z.ZodError, prefix = ""): { message: string; firstPath: string | null } {
   const lines: string[] = [];
   let firstPath: string | null = null;
-  for (const issue of error.issues) {
-    const keys = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
-    for (const path of keys) {
-      const where = formatPath(path, prefix);
-      firstPath ??= where === "" ? null : where;
-      const message = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
-      lines.push(where === "" ? message : `${where}: ${message}`);
+  const visit = (issues: ReadonlyArray<z.core.$ZodIssue>, base: ReadonlyArray<PropertyKey>) => {
+    for (const issue of issues) {
+      const path = [...base, ...issue.path];
+      // A union that failed deeper inside one of its branches (a nested filter with a bad `type`): report that
+      // branch's problems, which name the exact field, instead of "matches no alternative".
+      if (issue.code === "invalid_union" && issue.errors.length > 0) {
+        const depth = (branch: ReadonlyArray<z.core.$ZodIssue>) => Math.max(0, ...branch.map((inner) => inner.path.length + (inner.code === "invalid_union" ? 1 : 0)));
+        const deepest = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0]!;
+        if (depth(deepest) > 0) {
+          visit(deepest, path);
+          continue;
+        }
+      }
+      const keys = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...path, key]) : [path];
+      for (const keyPath of keys) {
+        const where = formatPath(keyPath, prefix);
+        firstPath ??= where === "" ? null : where;
+        const message = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
+        lines.push(where === "" ? message : `${where}: ${message}`);
+      }
     }
-  }
+  };
+  visit(error.issues, []);
   return { message: lines.join("; "), firstPath };
 }
 

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { VsError } from "@vs/core";
+import { VsError, proxyConfigSchema, type ProxyConfig } from "@vs/core";
+import { loadConfigFile } from "./config-file.js";
+import { usesEmbeddedMilvus } from "./embedded.js";
+import { resolveMasterKey, type MasterKey } from "./master-key.js";
 import { startProxy } from "./server.js";
 
 const HELP = `vs-proxy — the vs vector store gateway
@@ -16,6 +22,9 @@ Options:
   --host <address>    Address to bind (default: 0.0.0.0, every interface; use 127.0.0.1 for local only).
   --data-dir <dir>    Where the proxy keeps its state: the generated master key's hash, the embedded
                       database and Milvus Lite data (default: $VS_DATA_DIR or ./.vs-data).
+  --workers <n>       Processes serving the same port (Node cluster). Default: the number of CPUs when
+                      general_settings.database_url (PostgreSQL) is set and Milvus is not embedded, else 1
+                      (the embedded database and Milvus Lite belong to one process).
   --help              Show this help.
 
 Environment:
@@ -38,6 +47,7 @@ async function main(): Promise<void> {
         port: { type: "string", short: "p" },
         host: { type: "string" },
         "data-dir": { type: "string" },
+        workers: { type: "string", short: "w" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -53,43 +63,103 @@ async function main(): Promise<void> {
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
 
-  let proxy;
+  const configPath = values["config"] as string | undefined;
+  const host = (values["host"] as string | undefined) ?? "0.0.0.0";
+  const dataDirOption = values["data-dir"] as string | undefined;
+
+  if (cluster.isWorker) {
+    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption }), port);
+    process.send?.({ type: "listening", url: proxy.url });
+    const stop = () => proxy.close().then(() => process.exit(0), () => process.exit(1));
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", () => undefined); // the primary decides; it sends SIGTERM
+    return;
+  }
+
+  const config = await startOrFail(async () => (configPath ? loadConfigFile(configPath) : proxyConfigSchema.parse({})), port);
+  const shareable = Boolean(config.general_settings.database_url ?? process.env["DATABASE_URL"]) && configPath !== undefined && !usesEmbeddedMilvus(config);
+  const workersText = values["workers"] as string | undefined;
+  const workers = workersText === undefined ? (shareable ? availableParallelism() : 1) : Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) fail(`--workers must be a number from 1 to 64, got "${workersText}"`);
+  if (workers > 1 && !shareable) {
+    fail("--workers above 1 needs a shared database and Milvus: set general_settings.database_url (PostgreSQL) and a Milvus api_base that is not 'embedded'.");
+  }
+  if (workers === 1) {
+    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption }), port);
+    printBanner(proxy.url, proxy.masterKey, proxy.demo);
+    const shutdown = (signal: string) => {
+      process.stdout.write(`\n${signal}: shutting down\n`);
+      proxy.close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    return;
+  }
+  await runCluster({ config, workers, dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data") });
+}
+
+async function startOrFail<T>(start: () => Promise<T>, port: number): Promise<T> {
   try {
-    proxy = await startProxy({
-      configPath: values["config"] as string | undefined,
-      port,
-      host: (values["host"] as string | undefined) ?? "0.0.0.0",
-      dataDir: values["data-dir"] as string | undefined,
-    });
+    return await start();
   } catch (error) {
     if (VsError.isInstance(error)) fail(error.message);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${port} is already in use; pick another with --port`);
     throw error;
   }
-  const { url, masterKey } = proxy;
+}
+
+function printBanner(url: string, masterKey: MasterKey, demo?: { store: string; query: string }): void {
   const lines = [`vs-proxy listening on ${url}`];
   if (masterKey.generated) {
     lines.push(`Master key (generated now, shown only once; its hash is kept in ${masterKey.file}):`, `  ${masterKey.generated}`);
   } else {
     lines.push(`Master key: from ${masterKey.source === "config" ? "general_settings.master_key" : masterKey.source === "environment" ? "VS_MASTER_KEY" : `${masterKey.file} (generated on the first start and shown then; delete the file to generate a new one)`}`);
   }
-  if (proxy.demo) {
+  if (demo) {
     const key = masterKey.generated ?? "$VS_MASTER_KEY";
     lines.push(
       "",
-      `Demo collection "${proxy.demo.store}" is ready (Milvus Lite + the local embedding model). Try:`,
+      `Demo collection "${demo.store}" is ready (Milvus Lite + the local embedding model). Try:`,
       "",
-      `  curl -s ${url}/v1/vector_stores/${proxy.demo.store}/search \\`,
+      `  curl -s ${url}/v1/vector_stores/${demo.store}/search \\`,
       `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
-      `    -d '${JSON.stringify({ query: proxy.demo.query, max_num_results: 3 })}'`,
+      `    -d '${JSON.stringify({ query: demo.query, max_num_results: 3 })}'`,
     );
     if (!masterKey.generated) lines.push("", "(set VS_MASTER_KEY to the master key printed on the first start)");
   }
   process.stdout.write(lines.join("\n") + "\n");
+}
 
+/** The primary: resolves the master key once (so workers never race to generate one), forks, restarts crashed workers. */
+async function runCluster(options: { config: ProxyConfig; workers: number; dataDir: string }): Promise<void> {
+  const masterKey = await resolveMasterKey({ configured: options.config.general_settings.master_key, dataDir: options.dataDir });
+  let shuttingDown = false;
+  let printed = false;
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on("message", (message: { type?: string; url?: string }) => {
+      if (message.type === "listening" && !printed && message.url) {
+        printed = true;
+        printBanner(message.url, masterKey);
+        process.stdout.write(`${options.workers} workers\n`);
+      }
+    });
+  };
+  for (let index = 0; index < options.workers; index++) fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (shuttingDown) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`vs-proxy: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 500);
+  });
   const shutdown = (signal: string) => {
-    process.stdout.write(`\n${signal}: shutting down\n`);
-    proxy.close().then(() => process.exit(0), () => process.exit(1));
+    if (shuttingDown) return;
+    shuttingDown = true;
+    process.stdout.write(`\n${signal}: shutting down ${options.workers} workers\n`);
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+    setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

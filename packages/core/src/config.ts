@@ -50,7 +50,6 @@ export const generalSettingsSchema = z
     data_dir: z.string().min(1).optional(),
     max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
     passthrough_max_body_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
-    request_timeout_ms: z.number().int().min(100).default(30_000),
     embedding_cache: embeddingCacheSettingsSchema.default({ enabled: true, max_entries: 1000, ttl_seconds: 3600 }),
     cache: sharedCacheSettingsSchema.optional(),
     /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */

@@ -1,0 +1,330 @@
+#!/usr/bin/env node
+/**
+ * The test runner behind `pnpm test` (= `turbo run build && node scripts/test.mjs`). It starts the services the
+ * integration tests need, runs `vitest run <extra args>` with their addresses in the environment, and stops them
+ * again — after a failure and on SIGINT/SIGTERM too — exiting with vitest's exit code.
+ *
+ * Environment given to the tests (a variable is absent when its service was skipped):
+ *   VS_TEST_MILVUS_ADDRESS  127.0.0.1:PORT of a Milvus Lite gRPC server on a fresh temporary data dir
+ *   VS_TEST_DATABASE_URL    postgresql://postgres@127.0.0.1:PORT/vs_test, a private throwaway cluster (trust auth)
+ *   VS_TEST_REDIS_URL       redis://127.0.0.1:PORT, no persistence
+ * A variable that is already set is used as is, and that service is not started.
+ *
+ * CI=true: a service that cannot start fails the run (exit 1); integration tests are never silently skipped in CI.
+ * VS_CACHE_DIR: where the Milvus Lite venv is cached (default <repo>/.cache/vs).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { chown, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const repositoryRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const isCI = process.env.CI === "true";
+const stopGraceMs = 5_000;
+
+/** A service that is not installed here: skipped locally, a failure in CI. */
+class ServiceSkipped extends Error {}
+
+/** @typedef {{ name: string, variable: string, start: (root: string) => Promise<{ value: string, address: string, stop: () => Promise<void> }> }} Service */
+
+/** @type {Service[]} */
+const services = [
+  { name: "milvus-lite", variable: "VS_TEST_MILVUS_ADDRESS", start: startMilvusLiteService },
+  { name: "postgres", variable: "VS_TEST_DATABASE_URL", start: startPostgres },
+  { name: "redis", variable: "VS_TEST_REDIS_URL", start: startRedis },
+];
+
+/** @type {Array<() => Promise<void>>} */
+const stoppers = [];
+/** @type {string[]} */
+const temporaryDirectories = [];
+/** @type {import("node:child_process").ChildProcess | undefined} */
+let vitest;
+/** @type {Promise<void> | undefined} */
+let cleaning;
+
+function report(name, status) {
+  console.log(`[test.mjs] ${name.padEnd(11)} ${status}`);
+}
+
+function cleanUp() {
+  cleaning ??= (async () => {
+    const results = await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
+    for (const result of results) if (result.status === "rejected") console.error(`[test.mjs] stopping a service failed: ${result.reason}`);
+    await Promise.all(temporaryDirectories.map((directory) => rm(directory, { recursive: true, force: true })));
+  })();
+  return cleaning;
+}
+
+// Whoever reads our output may go away first (`| head`, a killed pnpm): the services must still be stopped, so a
+// broken stdout must not crash this process, and neither may anything else before clean-up ran.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+for (const event of ["uncaughtException", "unhandledRejection"]) {
+  process.on(event, (error) => {
+    console.error(`[test.mjs] ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+    void cleanUp().finally(() => process.exit(1));
+  });
+}
+
+const signalNumbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** @type {keyof typeof signalNumbers | undefined} */
+let receivedSignal;
+for (const signal of Object.keys(signalNumbers)) {
+  process.on(signal, () => {
+    if (receivedSignal !== undefined) {
+      // A second signal: stop waiting for anything and leave.
+      void cleanUp().finally(() => process.exit(128 + signalNumbers[signal]));
+      return;
+    }
+    receivedSignal = signal;
+    console.error(`[test.mjs] ${signal}: stopping (send it again to force)`);
+    // A terminal's Ctrl-C reaches vitest too; a SIGTERM sent to this process alone has to be passed on.
+    if (vitest && vitest.exitCode === null) vitest.kill(signal);
+  });
+}
+
+async function main() {
+  const root = await mkdtemp(join(tmpdir(), "vs-test-"));
+  temporaryDirectories.push(root);
+  const environment = { ...process.env };
+
+  const outcomes = await Promise.all(
+    services.map(async (service) => {
+      const preset = process.env[service.variable];
+      if (preset) {
+        report(service.name, `using ${service.variable}=${redact(preset)} from the environment`);
+        return true;
+      }
+      try {
+        const started = await service.start(root);
+        stoppers.push(started.stop);
+        environment[service.variable] = started.value;
+        report(service.name, `started ${started.address}`);
+        return true;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const kind = error instanceof ServiceSkipped ? "not available" : "failed to start";
+        report(service.name, `${isCI ? "FAILED" : "SKIPPED"} (${kind}: ${reason})`);
+        return !isCI;
+      }
+    }),
+  );
+  if (receivedSignal !== undefined) return 128 + signalNumbers[receivedSignal];
+  if (outcomes.includes(false)) {
+    console.error("[test.mjs] CI=true: every service must start; not running the tests.");
+    return 1;
+  }
+
+  // vitest's own entry run by this Node, not `npx vitest`: npm exec and its shell would sit between a forwarded signal and vitest.
+  const vitestEntry = join(repositoryRoot, "node_modules", "vitest", "vitest.mjs");
+  const [command, commandArguments] = existsSync(vitestEntry) ? [process.execPath, [vitestEntry]] : ["npx", ["vitest"]];
+  vitest = spawn(command, [...commandArguments, "run", ...process.argv.slice(2)], { stdio: "inherit", env: environment, cwd: repositoryRoot });
+  const [exitCode, signal] = await new Promise((resolveExit) => vitest.once("exit", (code, exitSignal) => resolveExit([code, exitSignal])));
+  if (receivedSignal !== undefined) return 128 + signalNumbers[receivedSignal];
+  return exitCode ?? (signal ? 1 : 0);
+}
+
+// ---------------------------------------------------------------- Milvus Lite
+
+async function startMilvusLiteService(root) {
+  const entry = join(repositoryRoot, "packages", "milvus-lite", "dist", "index.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (pnpm test runs turbo run build)`);
+  const { startMilvusLite, MilvusLiteUnavailableError } = await import(pathToFileURL(entry).href);
+  try {
+    const server = await startMilvusLite({
+      dataDir: join(root, "milvus-lite"),
+      cacheDir: process.env.VS_CACHE_DIR || join(repositoryRoot, ".cache", "vs"),
+      onProgress: (line) => console.log(`[milvus-lite] ${line}`),
+    });
+    return { value: server.address, address: server.address, stop: () => server.stop() };
+  } catch (error) {
+    if (error instanceof MilvusLiteUnavailableError) throw new ServiceSkipped(error.message.replaceAll("\n", " "));
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/** Debian keeps the server binaries in /usr/lib/postgresql/<major>/bin, off PATH; the newest major wins. */
+function findPostgresBinDirectory() {
+  const debianRoot = "/usr/lib/postgresql";
+  const debianDirectories = existsSync(debianRoot)
+    ? readdirSync(debianRoot)
+        .filter((major) => /^\d+$/.test(major))
+        .sort((a, b) => Number(b) - Number(a))
+        .map((major) => join(debianRoot, major, "bin"))
+    : [];
+  const pathDirectories = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  return [...debianDirectories, ...pathDirectories].find((directory) => ["initdb", "pg_ctl", "createdb"].every((tool) => existsSync(join(directory, tool)))) ?? null;
+}
+
+async function startPostgres() {
+  const binDirectory = findPostgresBinDirectory();
+  if (binDirectory === null) throw new ServiceSkipped("no initdb/pg_ctl/createdb under /usr/lib/postgresql/*/bin or on PATH (Debian: apt-get install postgresql)");
+  const tool = (name) => join(binDirectory, name);
+
+  // initdb refuses to run as root, so as root the cluster belongs to an unprivileged user.
+  const runAs = process.getuid?.() === 0 ? await unprivilegedPostgresUser() : null;
+  const asOwner = (command, args) => (runAs === null ? [command, args] : ["runuser", ["-u", runAs.name, "--", command, ...args]]);
+
+  const clusterRoot = await mkdtemp(join(tmpdir(), "vs-test-postgres-"));
+  temporaryDirectories.push(clusterRoot);
+  if (runAs !== null) await chown(clusterRoot, runAs.uid, runAs.gid);
+  const dataDirectory = join(clusterRoot, "data");
+  const logFile = join(clusterRoot, "postgres.log");
+  const port = await pickFreePort();
+
+  await mustSucceed("initdb", ...asOwner(tool("initdb"), ["-D", dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]), clusterRoot);
+  // Durability settings are off: the cluster is thrown away after the run.
+  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k '${clusterRoot}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  const stop = async () => {
+    await runCommand(...asOwner(tool("pg_ctl"), ["-D", dataDirectory, "-m", "fast", "-w", "-t", "30", "stop"]), clusterRoot);
+  };
+  try {
+    await mustSucceed("pg_ctl start", ...asOwner(tool("pg_ctl"), ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o", serverOptions, "start"]), clusterRoot);
+  } catch (error) {
+    const log = await readFile(logFile, "utf8").catch(() => "");
+    await stop().catch(() => {});
+    throw new Error(`${error instanceof Error ? error.message : error}\n${lastLines(log, 15)}`);
+  }
+  try {
+    await mustSucceed("createdb", tool("createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "vs_test"], clusterRoot);
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+  return { value: `postgresql://postgres@127.0.0.1:${port}/vs_test`, address: `127.0.0.1:${port} (database vs_test)`, stop };
+}
+
+/** The `postgres` OS user when the postgresql package created it, else a dedicated system user created once. */
+async function unprivilegedPostgresUser() {
+  for (const name of ["postgres", "vs-postgres"]) {
+    const ids = await userIds(name);
+    if (ids !== null) return { name, ...ids };
+  }
+  await mustSucceed("useradd", "useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "vs-postgres"], "/");
+  const ids = await userIds("vs-postgres");
+  if (ids === null) throw new Error("created the user vs-postgres but cannot look it up");
+  return { name: "vs-postgres", ...ids };
+}
+
+async function userIds(name) {
+  const uid = await runCommand("id", ["-u", name], "/").catch(() => null);
+  const gid = await runCommand("id", ["-g", name], "/").catch(() => null);
+  if (uid?.exitCode !== 0 || gid?.exitCode !== 0) return null;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+// ---------------------------------------------------------------- Redis
+
+async function startRedis(root) {
+  const pathDirectories = [...(process.env.PATH ?? "").split(delimiter), "/usr/bin", "/usr/sbin", "/usr/local/bin"].filter(Boolean);
+  const redisServer = pathDirectories.map((directory) => join(directory, "redis-server")).find((candidate) => existsSync(candidate));
+  if (redisServer === undefined) throw new ServiceSkipped("no redis-server on PATH (Debian: apt-get install redis-server)");
+  const directory = join(root, "redis");
+  await mkdir(directory, { recursive: true });
+  const port = await pickFreePort();
+  const child = spawn(redisServer, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-4_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const exited = new Promise((resolveExit) => {
+    child.once("close", resolveExit);
+    child.once("error", resolveExit);
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const stoppedInTime = await Promise.race([exited.then(() => true), sleep(stopGraceMs, false)]);
+      if (!stoppedInTime) child.kill("SIGKILL");
+    }
+    await exited;
+  };
+  const deadline = Date.now() + 20_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server did not accept connections on 127.0.0.1:${port}\n${lastLines(output, 10)}`);
+    }
+    await sleep(100);
+  }
+  return { value: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, stop };
+}
+
+// ---------------------------------------------------------------- helpers
+
+function runCommand(command, args, cwd) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd });
+    let stdout = "";
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (exitCode) => resolveRun({ exitCode, stdout, output }));
+  });
+}
+
+async function mustSucceed(label, command, args, cwd) {
+  const result = await runCommand(command, args, cwd);
+  if (result.exitCode !== 0) throw new Error(`${label} exited with ${result.exitCode}\n${lastLines(result.output, 15)}`);
+  return result;
+}
+
+function lastLines(text, count) {
+  return text.trim().split("\n").slice(-count).join("\n");
+}
+
+/** PostgreSQL and Redis cannot bind port 0 and report it, so the kernel picks one here; the short race is accepted. */
+function pickFreePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolveConnect) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const finish = (connected) => {
+      socket.destroy();
+      resolveConnect(connected);
+    };
+    socket.setTimeout(1_000, () => finish(false));
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
+}
+
+/** A preset URL may carry a password; only its host part is printed. */
+function redact(value) {
+  return value.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error(`[test.mjs] ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+} finally {
+  await cleanUp();
+}
+process.exit(exitCode);

@@ -65,7 +65,7 @@ describeWithMilvusLite("search against Milvus Lite", (address) => {
     const provider = createMilvusProvider();
     transport = provider.transportFor({ api_base: `grpc://${address}` }).transport;
     vectorStores = createVectorStores({ providers: [provider], embeddingCache: false });
-    const client = new MilvusClient({ address });
+    const client = new MilvusClient({ address, logLevel: "warn" });
     for (const metric of METRICS) {
       await ok("collections/create", {
         collectionName: collection(metric),

@@ -30,7 +30,8 @@ export interface VsErrorOptions {
 }
 
 export class VsError extends Error {
-  private readonly [marker] = true;
+  /** Marks vs errors for `isInstance`, across duplicated copies of this package. */
+  readonly [marker] = true;
   readonly status: number;
   readonly code: string;
   readonly type: ErrorType;

@@ -1,4 +1,4 @@
-import { AbortedError, BadRequestError, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
+import { BadRequestError, raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
 import { describedCollectionSchema, isVectorFieldType, searchAnswerSchema, type DescribedCollection, type SearchRow } from "./milvus-api.js";
 import { milvusErrorFromResponse } from "./milvus-error.js";
 import { buildMilvusFilter, combineMilvusFilters } from "./milvus-filters.js";
@@ -45,7 +45,7 @@ export class CollectionFactsCache {
         if (oldest !== undefined) this.entries.delete(oldest);
       }
     }
-    return raceWithSignal(entry, callOptions.signal);
+    return raceAbort(entry, callOptions.signal);
   }
 
   forget(key: CollectionKey): void {
@@ -234,21 +234,3 @@ function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-function raceWithSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}

@@ -53,7 +53,7 @@ describe("vectorStores.search", () => {
     expect(page.search_query).toEqual(["What is the capital", "of France?"]);
     expect(page.data[0]!.content[0]!.text).toContain("Paris");
     expect(page.data[0]!.attributes["id"]).toBe(1);
-    const search = milvus.requestsTo("entities/search").at(-1)!;
+    const search = milvus.requestsTo("entities/search").at(-1)! as { body: Record<string, unknown> };
     expect(search.body).not.toHaveProperty("annsField"); // never a hard-coded field name
     expect(search.body["searchParams"]).toMatchObject({ metricType: "COSINE" });
   });

@@ -15,8 +15,12 @@ export const DEMO_STORE_NAME = "vs-docs";
 export const DEMO_COLLECTION = "vs_docs";
 export const DEMO_QUERY = "How do I give a developer access to only one collection?";
 
-/** The config the proxy runs with when none is given: Milvus Lite, the local model and the demo collection. */
-export function embeddedDefaultConfig(): ProxyConfigInput {
+/**
+ * The config the proxy runs with when none is given: the local model and the demo collection, on Milvus Lite — or on
+ * the Milvus of `MILVUS_API_BASE` (and `MILVUS_API_KEY`) when that is set, e.g. where Python is not available.
+ */
+export function embeddedDefaultConfig(env: Record<string, string | undefined> = process.env): ProxyConfigInput {
+  const external = env["MILVUS_API_BASE"];
   return {
     vector_store_registry: [
       {
@@ -25,7 +29,7 @@ export function embeddedDefaultConfig(): ProxyConfigInput {
         litellm_params: {
           vector_store_id: DEMO_COLLECTION,
           custom_llm_provider: "milvus",
-          api_base: EMBEDDED_API_BASE,
+          api_base: external || EMBEDDED_API_BASE,
           litellm_embedding_model: LOCAL_EMBEDDING_MODEL,
           milvus_text_field: "text",
           annsField: "embedding",

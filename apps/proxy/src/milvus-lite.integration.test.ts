@@ -150,6 +150,24 @@ general_settings: { master_key: ${MASTER_KEY} }
       toResult((await vectorStores.search({ vector_store_id: `idx-${metric.toLowerCase()}`, custom_llm_provider: "milvus", api_base: `${proxy.url}/milvus`, api_key: virtualKey, milvus_text_field: "text", annsField: "vec", ...embedding(), ...params } as never)).data),
   };
 
+  it("a virtual key searches only the stores its indexes map to, with only its embedding models", async () => {
+    const grant = (models: string[]) => proxy.call("/key/generate", { body: { models, allowed_vector_store_indexes: [{ index_name: "idx-l2", index_permissions: ["read"] }] } });
+    const key = (await grant([])).body.key as string;
+    const allowed = await proxy.call("/v1/vector_stores/lite-l2/search", { body: { query: "query 0" }, key });
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.data.map((row: { attributes: { id: number } }) => row.attributes.id)).toEqual(expected("L2", 0));
+    const otherStore = await proxy.call("/v1/vector_stores/lite-ip/search", { body: { query: "query 0" }, key });
+    expect(otherStore.status).toBe(403);
+    expect(otherStore.body.error.code).toBe("vector_store_not_allowed");
+    const byCollection = await proxy.call(`/v1/vector_stores/${collection("IP")}/search`, { body: { query: "query 0" }, key });
+    expect(byCollection.status).toBe(403);
+    const wrongModel = await proxy.call("/v1/vector_stores/lite-l2/search", { body: { query: "query 0" }, key: (await grant(["some-other-model"])).body.key });
+    expect(wrongModel.status).toBe(403);
+    expect(wrongModel.body.error.code).toBe("model_not_allowed");
+    const rightModel = await proxy.call("/v1/vector_stores/lite-l2/search", { body: { query: "query 0" }, key: (await grant(["test-embedding"])).body.key });
+    expect(rightModel.status).toBe(200);
+  });
+
   for (const [path, search] of Object.entries(paths)) {
     for (const metric of METRICS) {
       it(`${path}: ${metric} ranks like brute force and scores higher-is-better`, async () => {

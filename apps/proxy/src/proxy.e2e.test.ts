@@ -194,6 +194,23 @@ describe("errors", () => {
     expect(down.body.error.message).not.toContain("root:Milvus");
   });
 
+  it("writes one spend row per request, with the query embedding's tokens attributed to the search", async () => {
+    const before = (await proxy.call("/spend/summary")).body as { requests: number; embedding_tokens: number };
+    const searched = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: "a completely new question about bread" }, headers: { "x-request-id": "spend-test-1" } });
+    expect(searched.status).toBe(200);
+    let row: { route: string; vector_store: string; status_code: number; embedding_tokens: number; key_hash: string | null } | undefined;
+    for (let attempt = 0; attempt < 40 && !row; attempt++) {
+      await new Promise((done) => setTimeout(done, 100));
+      row = ((await proxy.call("/spend/logs?limit=50")).body.data as Array<typeof row & { request_id: string }>).find((entry) => entry?.request_id === "spend-test-1");
+    }
+    expect(row).toMatchObject({ route: "/v1/vector_stores/docs-cosine/search", vector_store: "docs-cosine", status_code: 200, key_hash: null });
+    expect(row!.embedding_tokens).toBeGreaterThan(0);
+    const after = (await proxy.call("/spend/summary")).body as { requests: number; embedding_tokens: number };
+    expect(after.requests).toBeGreaterThan(before.requests);
+    expect(after.embedding_tokens).toBeGreaterThan(before.embedding_tokens);
+    expect((await proxy.call("/spend/summary?since=yesterday")).status).toBe(400);
+  });
+
   it("health needs no key", async () => {
     expect((await proxy.call("/health/liveliness", { key: null })).status).toBe(200);
     expect((await proxy.call("/health/readiness", { key: null })).body.status).toBe("healthy");

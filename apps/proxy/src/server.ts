@@ -67,7 +67,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const isDemo = !options.config && !options.configPath;
-  let config = options.config ?? (options.configPath ? await loadConfigFile(options.configPath, env) : proxyConfigSchema.parse(embeddedDefaultConfig()));
+  let config = options.config ?? (options.configPath ? await loadConfigFile(options.configPath, env) : proxyConfigSchema.parse(embeddedDefaultConfig(env)));
   const logger = options.logger ?? createLogger(config.general_settings.log_level);
   const dataDir = resolve(options.dataDir ?? config.general_settings.data_dir ?? env["VS_DATA_DIR"] ?? ".vs-data");
   const settings = config.general_settings;

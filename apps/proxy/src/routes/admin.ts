@@ -111,5 +111,32 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
     return c.json({ deleted: true, index_name: name });
   });
 
+  /** Cost tracking: `?key=<key, hash or alias>&since=<ISO date>&until=<ISO date>&limit=<n>`. */
+  async function spendFilter(query: (name: string) => string | undefined): Promise<{ keyHash?: string; since?: Date; until?: Date }> {
+    const filter: { keyHash?: string; since?: Date; until?: Date } = {};
+    const key = query("key");
+    if (key) {
+      const info = await auth.keys.info(key);
+      if (!info) throw new NotFoundError("No such key.", { param: "key", code: "key_not_found" });
+      filter.keyHash = info.token;
+    }
+    for (const name of ["since", "until"] as const) {
+      const text = query(name);
+      if (text === undefined) continue;
+      const date = new Date(text);
+      if (Number.isNaN(date.getTime())) throw new BadRequestError(`${name}: an ISO 8601 date or date-time`, { param: name });
+      filter[name] = date;
+    }
+    return filter;
+  }
+
+  app.get("/spend/logs", master, async (c) => {
+    const limit = Number(c.req.query("limit") ?? "100");
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequestError("limit: an integer from 1 to 1000", { param: "limit" });
+    return c.json({ object: "list", data: await auth.spend.list({ ...(await spendFilter((name) => c.req.query(name))), limit }) });
+  });
+
+  app.get("/spend/summary", master, async (c) => c.json(await auth.spend.summary(await spendFilter((name) => c.req.query(name)))));
+
   return app;
 }

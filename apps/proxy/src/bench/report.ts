@@ -1,0 +1,315 @@
+import type { CpuProfileSummary } from "./cpu-profile.js";
+import type { EndToEndResult } from "./end-to-end.js";
+import type { ThroughputRun } from "./load.js";
+import type { MachineFacts } from "./machine.js";
+import type { ProcessMemory } from "./processes.js";
+import { round, type LatencySummary } from "./statistics.js";
+
+export interface LatencyRow {
+  id: string;
+  label: string;
+  latency: LatencySummary;
+  errors: number;
+  firstError?: string;
+}
+
+export interface OverheadRow {
+  id: string;
+  label: string;
+  baseline: string;
+  addedP50: number;
+  addedP99: number;
+  addedMean: number;
+  /** path ÷ baseline. */
+  ratioP50: number;
+  ratioP99: number;
+}
+
+export interface ThroughputRow {
+  id: string;
+  label: string;
+  runs: ThroughputRun[];
+}
+
+export interface TargetRow {
+  target: string;
+  limit: string;
+  measured: string;
+  met: boolean;
+  /** "met with 0.12 ms to spare", "missed by 0.3 ms (60 %)". */
+  margin: string;
+}
+
+export interface WorkersResult {
+  status: "measured" | "skipped" | "not_available" | "failed";
+  reason?: string;
+  connections?: number;
+  runs?: Array<{ workers: number; throughput: ThroughputRun; peakRssMbAllProcesses: number | null }>;
+}
+
+export interface ProfileResult {
+  status: "measured" | "skipped" | "failed";
+  reason?: string;
+  connections?: number;
+  throughput?: ThroughputRun;
+  /** Busy CPU of the proxy per request in the window, in µs. */
+  cpuMicrosecondsPerRequest?: number;
+  summary?: CpuProfileSummary;
+}
+
+export interface BenchmarkResults {
+  machine: MachineFacts;
+  settings: {
+    quick: boolean;
+    latencyRequests: number;
+    latencyWarmup: number;
+    latencyRounds: number;
+    throughputSeconds: number;
+    concurrency: number[];
+    upstream: string;
+  };
+  latency: LatencyRow[];
+  /** `x-vs-overhead-ms` of the (c) answers: the gateway's own account of its time, HTTP parsing excluded. */
+  gatewayReportedOverhead: LatencySummary;
+  overhead: OverheadRow[];
+  logging: { addedP50: number; addedP99: number; addedMean: number; bytesPerRequest: number | null };
+  throughput: ThroughputRow[];
+  memory: {
+    afterStart: ProcessMemory | null;
+    beforeHighConcurrency: ProcessMemory | null;
+    after256Connections: ProcessMemory | null;
+    run256: ThroughputRun | null;
+  };
+  workers: WorkersResult;
+  targets: TargetRow[];
+  profile: ProfileResult;
+  endToEnd: EndToEndResult;
+  durationSeconds: number;
+}
+
+export const COMPETITORS = [
+  { system: "LiteLLM proxy (Python)", addedMs: 4.3, conditions: "sequential, localhost mock upstream, independent test" },
+  { system: "Portkey gateway (TypeScript, Hono)", addedMs: 2.5, conditions: "same test (2.4–2.7 ms)" },
+  { system: "Bifrost (Go)", addedMs: 0.5, conditions: "same test" },
+];
+
+const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
+const milliseconds = (value: number | null | undefined): string => fixed(value, 3);
+const signed = (value: number): string => (Number.isFinite(value) ? `${value >= 0 ? "+" : ""}${value.toFixed(3)}` : "n/a");
+const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
+const percent = (value: number): string => (Number.isFinite(value) ? `${(value * 100).toFixed(0)} %` : "n/a");
+const perSecond = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? "n/a" : Math.round(value).toLocaleString("en-US"));
+const megabytes = (memory: ProcessMemory | null, field: keyof ProcessMemory): string => (memory ? `${memory[field].toFixed(1)} MB` : "n/a");
+
+export function throughputAt(rows: ThroughputRow[], id: string, connections: number): ThroughputRun | undefined {
+  return rows.find((row) => row.id === id)?.runs.find((run) => run.connections === connections);
+}
+
+/** A target with its margin, in the unit it is stated in. */
+export function target(options: { target: string; limit: number; measured: number; unit: string; atMost: boolean; digits?: number }): TargetRow {
+  const { limit, measured, unit, atMost } = options;
+  const digits = options.digits ?? 3;
+  const met = Number.isFinite(measured) && (atMost ? measured <= limit : measured >= limit);
+  const gap = Math.abs(measured - limit);
+  const relative = limit !== 0 ? ` (${((gap / Math.abs(limit)) * 100).toFixed(0)} %)` : "";
+  return {
+    target: options.target,
+    limit: `${atMost ? "≤" : "≥"} ${limit}${unit}`,
+    measured: `${measured.toFixed(digits)}${unit}`,
+    met,
+    margin: !Number.isFinite(measured) ? "not measured" : met ? `met, ${gap.toFixed(digits)}${unit} to spare` : `missed by ${gap.toFixed(digits)}${unit}${relative}`,
+  };
+}
+
+function latencyTable(rows: LatencyRow[]): string[] {
+  const lines = ["| path | p50 ms | p90 ms | p99 ms | mean ms | max ms | requests | errors |", "|---|--:|--:|--:|--:|--:|--:|--:|"];
+  for (const row of rows) {
+    const { latency } = row;
+    lines.push(`| ${row.label} | ${milliseconds(latency.p50)} | ${milliseconds(latency.p90)} | ${milliseconds(latency.p99)} | ${milliseconds(latency.mean)} | ${milliseconds(latency.max)} | ${latency.count} | ${row.errors}${row.firstError ? ` (${row.firstError.replaceAll("|", "/")})` : ""} |`);
+  }
+  return lines;
+}
+
+function throughputTables(results: BenchmarkResults): string[] {
+  const { throughput, settings } = results;
+  const lines = [
+    `| path | ${settings.concurrency.map((connections) => `${connections} conn. req/s`).join(" | ")} | ${settings.concurrency.map((connections) => `p99 ms @${connections}`).join(" | ")} | errors |`,
+    `|---|${settings.concurrency.map(() => "--:").join("|")}|${settings.concurrency.map(() => "--:").join("|")}|--:|`,
+  ];
+  for (const row of throughput) {
+    const errors = row.runs.reduce((sum, run) => sum + run.errors, 0);
+    const firstError = row.runs.find((run) => run.firstError)?.firstError;
+    lines.push(
+      `| ${row.label} | ${settings.concurrency.map((connections) => perSecond(row.runs.find((run) => run.connections === connections)?.requestsPerSecond)).join(" | ")} | ${settings.concurrency
+        .map((connections) => milliseconds(row.runs.find((run) => run.connections === connections)?.latency.p99))
+        .join(" | ")} | ${errors}${firstError ? ` (${firstError.replaceAll("|", "/")})` : ""} |`,
+    );
+  }
+  lines.push("", "| ratio | " + settings.concurrency.map((connections) => `${connections} conn.`).join(" | ") + " |", "|---|" + settings.concurrency.map(() => "--:").join("|") + "|");
+  const pairs: Array<[string, string, string]> = [
+    ["(c) unified ÷ (a) direct embedding + search", "unified", "direct"],
+    ["(d) passthrough ÷ (a') direct Milvus", "passthrough", "direct_milvus"],
+  ];
+  for (const [label, path, baseline] of pairs) {
+    lines.push(
+      `| ${label} | ${settings.concurrency
+        .map((connections) => {
+          const measured = throughputAt(throughput, path, connections)?.requestsPerSecond;
+          const reference = throughputAt(throughput, baseline, connections)?.requestsPerSecond;
+          return measured !== undefined && reference !== undefined ? percent(measured / reference) : "n/a";
+        })
+        .join(" | ")} |`,
+    );
+  }
+  return lines;
+}
+
+function profileSection(profile: ProfileResult): string[] {
+  if (profile.status !== "measured" || !profile.summary) return [`Not measured: ${profile.reason ?? profile.status}.`];
+  const { summary } = profile;
+  const share = (name: string) => summary.categories.find((category) => category.category.startsWith(name))?.percent ?? 0;
+  const gatewayShare = share("gateway") + share("zod") + share("pino") + share("database");
+  const platformShare = share("Node core") + share("V8") + share("undici") + share("Hono");
+  const lines = [
+    `\`node --cpu-prof\` on a proxy under unified-search load (${profile.connections} connections, ${perSecond(profile.throughput?.requestsPerSecond)} req/s, warn log, cache off). ` +
+      `Window: ${(summary.windowMs / 1000).toFixed(1)} s of samples${summary.windowApplied ? " taken during the load only" : " (the whole profile: start-up included)"}; ` +
+      `busy ${(summary.busyMs / 1000).toFixed(2)} s, idle ${(summary.idleMs / 1000).toFixed(2)} s; ` +
+      `**${fixed(profile.cpuMicrosecondsPerRequest, 0)} µs of proxy CPU per request**. Percentages are of busy time.`,
+    "",
+    "| category | self ms | share |",
+    "|---|--:|--:|",
+    ...summary.categories.map((category) => `| ${category.category} | ${category.selfMs.toFixed(0)} | ${category.percent.toFixed(1)} % |`),
+    "",
+    `| # | function | where | category | self ms | share |`,
+    "|--:|---|---|---|--:|--:|",
+    ...summary.top.map((entry, index) => `| ${index + 1} | \`${entry.functionName}\` | ${entry.location} | ${entry.category} | ${entry.selfMs.toFixed(0)} | ${entry.percent.toFixed(1)} % |`),
+    "",
+    `Reading: about ${gatewayShare.toFixed(0)} % of the proxy's busy CPU is the gateway's own doing (vs code, zod validation, pino, the spend-row database writes); ` +
+      `about ${platformShare.toFixed(0)} % is the price of an HTTP hop in Node — the HTTP server and sockets (Node core), JSON and GC (V8 native), the upstream client (undici) and the ` +
+      `Request/Response adapter (Hono + @hono/node-server) — which any Node gateway pays twice per search (client side to the caller, server side to each upstream). ` +
+      "Lowering the added latency below this needs fewer copies and conversions per hop (the Fetch Request/Response adapter, re-serialising the 512-float vector), not faster gateway logic.",
+  ];
+  return lines;
+}
+
+function endToEndSection(result: EndToEndResult): string[] {
+  if (result.status !== "measured") return [`Not measured: ${result.reason ?? result.status}.`];
+  const rows: Array<[string, LatencySummary | undefined]> = [
+    ["client wall time", result.total],
+    ["embedding (local model, `server-timing: embedding`)", result.embedding],
+    ["Milvus Lite search over gRPC (`server-timing: upstream`)", result.upstream],
+    ["gateway (`x-vs-overhead-ms`)", result.gateway],
+    ["HTTP + client (wall time − the three above)", result.httpAndClient],
+  ];
+  return [
+    `Milvus Lite (gRPC, started in ${fixed((result.milvusLiteStartMs ?? Number.NaN) / 1000, 1)} s), the demo corpus (${result.rows} passages) embedded with the local model and loaded in ${fixed((result.loadMs ?? Number.NaN) / 1000, 1)} s, ` +
+      `then ${result.searches} sequential unified searches with different queries (cache off, top 5). Errors: ${result.errors}${result.firstError ? ` (${result.firstError})` : ""}.`,
+    "",
+    "| part | mean ms | p50 ms | p99 ms |",
+    "|---|--:|--:|--:|",
+    ...rows.map(([label, summary]) => `| ${label} | ${milliseconds(summary?.mean)} | ${milliseconds(summary?.p50)} | ${milliseconds(summary?.p99)} |`),
+    "",
+    result.total && result.gateway ? `The gateway's own share of a real search here: ${percent((result.gateway.mean + (result.httpAndClient?.mean ?? 0)) / result.total.mean)} of the wall time (gateway + HTTP), the rest is embedding and Milvus.` : "",
+  ];
+}
+
+export function renderMarkdown(results: BenchmarkResults): string {
+  const { machine, settings } = results;
+  const unified = results.overhead.find((row) => row.id === "unified");
+  const lines: string[] = [
+    "# Benchmarks — what the gateway costs",
+    "",
+    `Generated by \`pnpm bench\` (\`node apps/proxy/dist/bench/run.js\`${settings.quick ? " --quick: a smoke run, numbers are not representative" : ""}) on ${machine.date}, in ${results.durationSeconds.toFixed(0)} s.`,
+    "",
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; commit ${machine.commit}.`,
+    "",
+    "## How it is measured",
+    "",
+    `- Upstreams: ${settings.upstream}, in a child process of their own on 127.0.0.1.`,
+    "- The proxy: `node apps/proxy/dist/cli.js --config <temp> --port <free> --host 127.0.0.1 --data-dir <temp>` in another child process (embedded PGlite for keys and spend rows), " +
+      "one store `bench-store` → the fake Milvus with `openai/bench` → the fake embeddings; `log_level: warn`, `embedding_cache: {enabled: false}` unless a row says otherwise. " +
+      "Every proxy call uses a virtual key (`POST /key/generate`) that may read the store and the virtual index `bench-index` (`POST /v1/indexes`).",
+    `- Latency: sequential, one keep-alive connection per path (undici Pool), ${settings.latencyWarmup} warm-up requests then ${settings.latencyRequests} measured per path, ` +
+      `interleaved in ${settings.latencyRounds} rounds so that drift hits every path alike. The client parses and checks every answer.`,
+    `- Throughput: closed loops on an undici Pool (N connections, N loops), ${settings.throughputSeconds} s per point after a warm-up. ` +
+      "The load generator, the upstreams and the proxy share the same cores, so a ratio is the whole machine's answer, not the proxy's alone.",
+    "- Overhead = path − baseline, per statistic (p50 − p50, p99 − p99): the time a client pays for going through the gateway instead of calling the upstreams itself.",
+    "",
+    "## Targets",
+    "",
+    "| target | limit | measured | |",
+    "|---|---|---|---|",
+    ...results.targets.map((row) => `| ${row.target} | ${row.limit} | ${row.measured} | ${row.met ? "✅" : "❌"} ${row.margin} |`),
+    "",
+    "## Latency (sequential)",
+    "",
+    ...latencyTable(results.latency),
+    "",
+    "## Overhead",
+    "",
+    "| path | vs | added p50 ms | added p99 ms | added mean ms | ratio p50 | ratio p99 |",
+    "|---|---|--:|--:|--:|--:|--:|",
+    ...results.overhead.map((row) => `| ${row.label} | ${row.baseline} | ${signed(row.addedP50)} | ${signed(row.addedP99)} | ${signed(row.addedMean)} | ${ratio(row.ratioP50)} | ${ratio(row.ratioP99)} |`),
+    "",
+    `The proxy's own account of (c), \`x-vs-overhead-ms\` (time inside the gateway minus embedding and Milvus, HTTP parsing and writing excluded): ` +
+      `p50 ${milliseconds(results.gatewayReportedOverhead.p50)} ms, p99 ${milliseconds(results.gatewayReportedOverhead.p99)} ms, mean ${milliseconds(results.gatewayReportedOverhead.mean)} ms.`,
+    "",
+    `Request log at \`info\` instead of \`warn\` (one JSON line per request into a file): ${signed(results.logging.addedP50)} ms p50, ${signed(results.logging.addedP99)} ms p99, ${signed(results.logging.addedMean)} ms mean` +
+      `${results.logging.bytesPerRequest === null ? "" : `; ${results.logging.bytesPerRequest.toFixed(0)} bytes of log per request`}.`,
+    "",
+    "### Against other gateways (added per request, sequential, localhost upstream)",
+    "",
+    "| system | added ms | conditions |",
+    "|---|--:|---|",
+    ...COMPETITORS.map((competitor) => `| ${competitor.system} | ~${competitor.addedMs} | ${competitor.conditions} |`),
+    `| **vs proxy, unified search (this run)** | ${unified ? `${unified.addedMean.toFixed(2)} mean, ${unified.addedP50.toFixed(2)} p50` : "n/a"} | this machine; embedding + Milvus search behind one call |`,
+    "",
+    "The other figures come from an independent test on other hardware with a one-call upstream; vs's figure covers two upstream calls (embedding, then Milvus). Compare orders of magnitude, not decimals.",
+    "",
+    "## Throughput",
+    "",
+    ...throughputTables(results),
+    "",
+    "## Memory (proxy process)",
+    "",
+    "| when | peak RSS (VmHWM) | RSS now (VmRSS) |",
+    "|---|--:|--:|",
+    `| after start and set-up | ${megabytes(results.memory.afterStart, "peakRssMb")} | ${megabytes(results.memory.afterStart, "rssMb")} |`,
+    `| after the latency and ≤ 64-connection runs | ${megabytes(results.memory.beforeHighConcurrency, "peakRssMb")} | ${megabytes(results.memory.beforeHighConcurrency, "rssMb")} |`,
+    `| after ${results.memory.run256?.connections ?? 256} connections of unified search (${perSecond(results.memory.run256?.requestsPerSecond)} req/s, p99 ${milliseconds(results.memory.run256?.latency.p99)} ms, ${results.memory.run256?.errors ?? "n/a"} errors) | ${megabytes(results.memory.after256Connections, "peakRssMb")} | ${megabytes(results.memory.after256Connections, "rssMb")} |`,
+    "",
+    "## Workers (`vs-proxy --workers N`, unified search)",
+    "",
+    ...(results.workers.status === "measured" && results.workers.runs
+      ? [
+          `PostgreSQL (a private cluster on 127.0.0.1) holds keys and spend rows, as \`--workers\` requires; ${results.workers.connections} connections.`,
+          "",
+          "| workers | req/s | p50 ms | p99 ms | errors | peak RSS, all processes |",
+          "|--:|--:|--:|--:|--:|--:|",
+          ...results.workers.runs.map((run) => `| ${run.workers} | ${perSecond(run.throughput.requestsPerSecond)} | ${milliseconds(run.throughput.latency.p50)} | ${milliseconds(run.throughput.latency.p99)} | ${run.throughput.errors} | ${run.peakRssMbAllProcesses === null ? "n/a" : `${run.peakRssMbAllProcesses.toFixed(0)} MB`} |`),
+          "",
+          `On ${machine.cores} cores the load generator and the upstreams compete with the workers; more workers pay off with cores to spare.`,
+        ]
+      : [`Not measured: ${results.workers.reason ?? results.workers.status}.`]),
+    "",
+    "## Profile of the proxy",
+    "",
+    ...profileSection(results.profile),
+    "",
+    "## End to end: Milvus Lite + the local embedding model",
+    "",
+    ...endToEndSection(results.endToEnd),
+    "",
+    "Raw numbers: `docs/benchmarks.json`.",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Rounds every number in the results for the JSON file (3 decimals under 10, fewer above). */
+export function roundedForJson(value: unknown): unknown {
+  if (typeof value === "number") return round(value);
+  if (Array.isArray(value)) return value.map(roundedForJson);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, roundedForJson(item)]));
+  return value;
+}

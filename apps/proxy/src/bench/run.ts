@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { BENCH_VIRTUAL_KEY } from "./bench-data.js";
+import { cpuProfileSchema, summarizeCpuProfile } from "./cpu-profile.js";
+import { runEndToEnd, type EndToEndResult } from "./end-to-end.js";
+import { describeError, runSequential, runThroughput, type BenchPath, type CpuClock, type PathClient, type SequentialRun, type ThroughputRun } from "./load.js";
+import { machineFacts } from "./machine.js";
+import { directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
+import { startPrivatePostgres } from "./postgres.js";
+import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, systemBusyCpuMs, type ProcessMemory } from "./processes.js";
+import { benchProxyConfig, CLI_PATH, setUpProxy, startProxyProcess, type ProxyProcess } from "./proxy-process.js";
+import {
+  renderMarkdown,
+  roundedForJson,
+  target,
+  throughputAt,
+  type BenchmarkResults,
+  type LatencyRow,
+  type OverheadRow,
+  type ProfileResult,
+  type ThroughputRow,
+  type WorkersResult,
+} from "./report.js";
+import { summarize } from "./statistics.js";
+
+const HELP = `node apps/proxy/dist/bench/run.js — what the vs gateway costs, measured against the upstreams it fronts
+
+Writes docs/benchmarks.md and docs/benchmarks.json. Needs a build (pnpm bench builds first).
+
+Options:
+  --quick              A smoke run (seconds, not minutes): small counts, numbers not representative.
+  --skip-workers       Leave out the --workers 1 vs 2 comparison (it starts a private PostgreSQL).
+  --skip-profile       Leave out the CPU profile of the proxy.
+  --skip-end-to-end    Leave out the Milvus Lite + local model section.
+  --output-dir <dir>   Where to write benchmarks.md/json (default: <repository>/docs).
+  --help               Show this help.
+`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repositoryRoot = resolve(here, "..", "..", "..", "..");
+
+interface Settings {
+  quick: boolean;
+  latencyRounds: number;
+  latencyPerRound: number;
+  latencyWarmup: number;
+  throughputMs: number;
+  throughputWarmupMs: number;
+  concurrency: number[];
+  highConcurrency: number;
+  workersConnections: number;
+  profileConnections: number;
+  profileMs: number;
+  endToEndSearches: number;
+  endToEndWarmup: number;
+}
+
+function settingsFor(quick: boolean): Settings {
+  return quick
+    ? { quick, latencyRounds: 2, latencyPerRound: 100, latencyWarmup: 50, throughputMs: 500, throughputWarmupMs: 200, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 1500, endToEndSearches: 20, endToEndWarmup: 3 }
+    : { quick, latencyRounds: 4, latencyPerRound: 500, latencyWarmup: 300, throughputMs: 3000, throughputWarmupMs: 700, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 5000, endToEndSearches: 200, endToEndWarmup: 10 };
+}
+
+const started = performance.now();
+function log(line: string): void {
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+}
+
+const readyMessageSchema = z.object({ type: z.literal("ready"), milvusUrl: z.string().url(), embeddingsUrl: z.string().url() });
+
+async function startUpstreams(processes: ProcessRegistry): Promise<Upstreams & { pid: number }> {
+  const child = processes.spawn("upstreams", process.execPath, [join(here, "upstream-child.js")], { ipc: true });
+  const message = await new Promise<unknown>((resolveMessage, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the upstream child did not report within 15 s:\n${child.stderrTail()}`)), 15_000);
+    child.process.once("message", (received) => {
+      clearTimeout(timer);
+      resolveMessage(received);
+    });
+    void child.exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the upstream child exited:\n${child.stderrTail()}`));
+    });
+  });
+  const ready = readyMessageSchema.parse(message);
+  return { milvusUrl: ready.milvusUrl, embeddingsUrl: ready.embeddingsUrl, pid: child.pid };
+}
+
+async function withClient<T>(path: BenchPath, connections: number, mode: "latency" | "load", use: (client: PathClient) => Promise<T>): Promise<T> {
+  const client = await path.open(connections, mode);
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function formatRun(run: ThroughputRun): string {
+  const cpu = Object.entries(run.cpuMicrosecondsPerRequest)
+    .map(([name, value]) => `${name} ${value.toFixed(0)}`)
+    .join(", ");
+  const other = run.otherProcessesCpuShare === undefined ? "" : `; other processes ${(run.otherProcessesCpuShare * 100).toFixed(0)} % of the machine`;
+  return `${Math.round(run.requestsPerSecond).toLocaleString("en-US")} req/s, p50 ${run.latency.p50.toFixed(2)} ms, p99 ${run.latency.p99.toFixed(2)} ms; CPU µs/req: ${cpu}${other}${run.errors > 0 ? `, ${run.errors} errors (${run.firstError})` : ""}`;
+}
+
+/** CPU clocks of the upstream child and, for proxy paths, of the proxy (its workers included). */
+function cpuClocks(upstreamsPid: number, proxyPid?: number): Record<string, CpuClock> {
+  return { upstreams: () => processCpuMs(upstreamsPid), ...(proxyPid === undefined ? {} : { proxy: () => processTreeCpuMs(proxyPid) }) };
+}
+
+function overhead(id: string, label: string, rows: Map<string, LatencyRow>, pathId: string, baselineId: string): OverheadRow {
+  const path = rows.get(pathId)?.latency;
+  const baseline = rows.get(baselineId)?.latency;
+  if (!path || !baseline) return { id, label, baseline: baselineId, addedP50: Number.NaN, addedP99: Number.NaN, addedMean: Number.NaN, ratioP50: Number.NaN, ratioP99: Number.NaN };
+  return {
+    id,
+    label,
+    baseline: rows.get(baselineId)?.label ?? baselineId,
+    addedP50: path.p50 - baseline.p50,
+    addedP99: path.p99 - baseline.p99,
+    addedMean: path.mean - baseline.mean,
+    ratioP50: path.p50 / baseline.p50,
+    ratioP99: path.p99 / baseline.p99,
+  };
+}
+
+function workersOptionAvailable(): boolean {
+  try {
+    return execFileSync(process.execPath, [CLI_PATH, "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("--workers");
+  } catch {
+    return false;
+  }
+}
+
+/** Peak RSS of a process and its direct children (cluster workers), in MB. */
+function peakRssOfTree(pid: number): number | null {
+  const memories = [pid, ...childPids(pid)].map(processMemory).filter((memory): memory is ProcessMemory => memory !== null);
+  return memories.length === 0 ? null : memories.reduce((sum, memory) => sum + memory.peakRssMb, 0);
+}
+
+async function measureWorkers(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number }, directory: string): Promise<WorkersResult> {
+  if (!workersOptionAvailable()) return { status: "not_available", reason: "this build of vs-proxy has no --workers option (the bench is ready for it: it compares --workers 1 and 2 on PostgreSQL)" };
+  let postgres: Awaited<ReturnType<typeof startPrivatePostgres>>;
+  try {
+    log("Starting a private PostgreSQL cluster for the workers comparison …");
+    postgres = await startPrivatePostgres(join(directory, "postgres"));
+  } catch (error) {
+    return { status: "skipped", reason: `--workers needs a shared PostgreSQL and none could be started: ${describeError(error)}` };
+  }
+  const removeCleanup = processes.onCleanup("PostgreSQL", () => postgres.stop(), () => postgres.stopNow());
+  const runs: NonNullable<WorkersResult["runs"]> = [];
+  let postgresProxyAtHighConcurrency: WorkersResult["postgresProxyAtHighConcurrency"];
+  try {
+    for (const workers of [1, 2]) {
+      const proxy = await startProxyProcess(processes, {
+        name: `proxy --workers ${workers}`,
+        directory: join(directory, `workers-${workers}`),
+        config: benchProxyConfig({ milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl, logLevel: "warn", embeddingCache: false, databaseUrl: `${postgres.url}?schema=bench_workers_${workers}` }),
+        workers,
+      });
+      try {
+        await setUpProxy(proxy);
+        const path = unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
+        const cpuOf = cpuClocks(upstreams.pid, proxy.child.pid);
+        const throughput = await withClient(path, settings.workersConnections, "load", (client) =>
+          runThroughput(client, { connections: settings.workersConnections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+        );
+        const peakRssMbAllProcesses = peakRssOfTree(proxy.child.pid);
+        log(`  --workers ${workers}, ${settings.workersConnections} connections: ${formatRun(throughput)}`);
+        runs.push({ workers, throughput, peakRssMbAllProcesses });
+        if (workers === 1) {
+          // The same memory question as on the main proxy, with PostgreSQL instead of the in-process PGlite.
+          const highConcurrency = await withClient(path, settings.highConcurrency, "load", (client) =>
+            runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+          );
+          postgresProxyAtHighConcurrency = { throughput: highConcurrency, memory: processMemory(proxy.child.pid) };
+          log(`  --workers 1 @${settings.highConcurrency}: ${formatRun(highConcurrency)}; peak RSS ${postgresProxyAtHighConcurrency.memory?.peakRssMb.toFixed(1) ?? "?"} MB`);
+        }
+      } finally {
+        await proxy.stop();
+      }
+    }
+    return { status: "measured", connections: settings.workersConnections, runs, ...(postgresProxyAtHighConcurrency ? { postgresProxyAtHighConcurrency } : {}) };
+  } catch (error) {
+    return { status: "failed", reason: describeError(error), runs, ...(postgresProxyAtHighConcurrency ? { postgresProxyAtHighConcurrency } : {}) };
+  } finally {
+    removeCleanup();
+    await postgres.stop().catch(() => undefined);
+  }
+}
+
+async function measureProfile(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number }, directory: string): Promise<ProfileResult> {
+  const profileDirectory = join(directory, "cpu-profile");
+  await mkdir(profileDirectory, { recursive: true });
+  let proxy: ProxyProcess | undefined;
+  try {
+    proxy = await startProxyProcess(processes, {
+      name: "proxy (--cpu-prof)",
+      directory: join(directory, "profiled"),
+      config: benchProxyConfig({ milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl, logLevel: "warn", embeddingCache: false }),
+      nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory],
+    });
+    await setUpProxy(proxy);
+    const path = unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
+    const cpuOf = cpuClocks(upstreams.pid, proxy.child.pid);
+    const { throughput, windowStartUs, windowEndUs } = await withClient(path, settings.profileConnections, "load", async (client) => {
+      await runThroughput(client, { connections: settings.profileConnections, durationMs: 0, warmupMs: settings.throughputWarmupMs });
+      // process.hrtime and V8's profile timestamps both read CLOCK_MONOTONIC on Linux: the window selects the load.
+      const windowStartUs = Number(process.hrtime.bigint() / 1000n);
+      const run = await runThroughput(client, { connections: settings.profileConnections, durationMs: settings.profileMs, warmupMs: 0, cpuOf, systemCpu: systemBusyCpuMs });
+      return { throughput: run, windowStartUs, windowEndUs: Number(process.hrtime.bigint() / 1000n) };
+    });
+    log(`  profiled load: ${formatRun(throughput)}; stopping the proxy so it writes the profile …`);
+    // The CLI's SIGINT handler closes the server and exits normally, which is when Node writes the profile.
+    await proxy.stop({ signal: "SIGINT" });
+    const files = (await readdir(profileDirectory)).filter((name) => name.endsWith(".cpuprofile"));
+    if (files.length === 0) return { status: "failed", reason: "the proxy wrote no .cpuprofile" };
+    const sizes = await Promise.all(files.map(async (name) => ({ name, size: (await stat(join(profileDirectory, name))).size })));
+    const largest = sizes.sort((left, right) => right.size - left.size)[0]?.name as string;
+    const profile = cpuProfileSchema.parse(JSON.parse(await readFile(join(profileDirectory, largest), "utf8")));
+    const summary = summarizeCpuProfile(profile, { top: 15, windowStartUs, windowEndUs });
+    return {
+      status: "measured",
+      connections: settings.profileConnections,
+      throughput,
+      // From /proc (CPU actually used), not from the profile, whose sample gaps also count time spent waiting for a core.
+      cpuMicrosecondsPerRequest: throughput.cpuMicrosecondsPerRequest["proxy"] ?? Number.NaN,
+      summary,
+    };
+  } catch (error) {
+    return { status: "failed", reason: describeError(error) };
+  } finally {
+    await proxy?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean" },
+      "skip-workers": { type: "boolean" },
+      "skip-profile": { type: "boolean" },
+      "skip-end-to-end": { type: "boolean" },
+      "output-dir": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const settings = settingsFor(values.quick === true);
+  const outputDirectory = resolve(values["output-dir"] ?? join(repositoryRoot, "docs"));
+  const processes = new ProcessRegistry();
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping every process the benchmark started …`);
+    void processes.stopAll().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", () => interrupt("SIGINT"));
+  process.once("SIGTERM", () => interrupt("SIGTERM"));
+  process.on("exit", () => processes.killAllNow());
+
+  const directory = await mkdtemp(join(tmpdir(), "vs-bench-"));
+  processes.onCleanup("temporary directory", () => rm(directory, { recursive: true, force: true }), () => rmSync(directory, { recursive: true, force: true }));
+  const machine = machineFacts(repositoryRoot);
+  log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}`);
+
+  try {
+    log("Starting the upstreams (fake Milvus REST v2 + OpenAI-compatible embeddings) in a child process …");
+    const upstreams = await startUpstreams(processes);
+    log(`  Milvus ${upstreams.milvusUrl}, embeddings ${upstreams.embeddingsUrl}`);
+
+    log("Starting three proxies: main (warn, cache off), info log (info, cache off), cached (warn, embedding cache on) …");
+    const [main, info, cached] = await Promise.all([
+      startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...upstreams, logLevel: "warn", embeddingCache: false }) }),
+      startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...upstreams, logLevel: "info", embeddingCache: false }) }),
+      startProxyProcess(processes, { name: "proxy (cache on)", directory: join(directory, "cached"), config: benchProxyConfig({ ...upstreams, logLevel: "warn", embeddingCache: true }) }),
+    ]);
+    await Promise.all([setUpProxy(main), setUpProxy(info), setUpProxy(cached)]);
+    const afterStart = processMemory(main.child.pid);
+    log(`  main ${main.url} (pid ${main.child.pid}, ${afterStart?.rssMb.toFixed(0) ?? "?"} MB RSS), info ${info.url}, cached ${cached.url}`);
+
+    // ---- latency, sequential
+    const gatewayOverheads: number[] = [];
+    const latencyPaths: BenchPath[] = [
+      directPath(upstreams),
+      sdkPath(upstreams),
+      unifiedSearchPath({ id: "unified", label: "(c) proxy unified search /v1/vector_stores/{name}/search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY, overheadSink: gatewayOverheads }),
+      unifiedSearchPath({ id: "unified_info_log", label: "(c) with log_level: info", proxyUrl: info.url, key: BENCH_VIRTUAL_KEY }),
+      unifiedSearchPath({ id: "unified_cache_hit", label: "(e) proxy unified search, embedding cache hit", proxyUrl: cached.url, key: BENCH_VIRTUAL_KEY }),
+      directMilvusPath(upstreams),
+      passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }),
+    ];
+    const latencyRequests = settings.latencyRounds * settings.latencyPerRound;
+    log(`Latency: ${latencyPaths.length} paths × (${settings.latencyWarmup} warm-up + ${latencyRequests} measured in ${settings.latencyRounds} interleaved rounds), sequential …`);
+    const clients = await Promise.all(latencyPaths.map((path) => path.open(1, "latency")));
+    const sequential = new Map<string, SequentialRun>();
+    let infoLogBytes = 0;
+    try {
+      for (const [position, client] of clients.entries()) {
+        const warm = await runSequential(client.operation, settings.latencyWarmup);
+        if (warm.errors > 0) log(`  warm-up of ${latencyPaths[position]?.id}: ${warm.errors} errors (${warm.firstError})`);
+      }
+      gatewayOverheads.length = 0;
+      const infoBytesBefore = info.logBytes();
+      for (let round = 0; round < settings.latencyRounds; round++) {
+        for (const [position, client] of clients.entries()) {
+          const path = latencyPaths[position] as BenchPath;
+          const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
+          sequential.set(path.id, await runSequential(client.operation, settings.latencyPerRound, run));
+        }
+        log(`  round ${round + 1}/${settings.latencyRounds} done`);
+      }
+      // pino writes asynchronously: give the last lines a moment to reach the file.
+      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+      infoLogBytes = info.logBytes() - infoBytesBefore;
+    } finally {
+      await Promise.allSettled(clients.map((client) => client.close()));
+    }
+    const latencyRows = new Map<string, LatencyRow>();
+    for (const path of latencyPaths) {
+      const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
+      const row: LatencyRow = { id: path.id, label: path.label, latency: summarize(run.samples), errors: run.errors, ...(run.firstError ? { firstError: run.firstError } : {}) };
+      latencyRows.set(path.id, row);
+      log(`  ${path.label}: p50 ${row.latency.p50.toFixed(3)} ms, p99 ${row.latency.p99.toFixed(3)} ms, mean ${row.latency.mean.toFixed(3)} ms${row.errors ? `, ${row.errors} errors (${row.firstError})` : ""}`);
+    }
+    const overheadRows = [
+      overhead("sdk", "(b) SDK in-process", latencyRows, "sdk", "direct"),
+      overhead("unified", "(c) proxy unified search", latencyRows, "unified", "direct"),
+      overhead("unified_cache_hit", "(e) proxy unified search, cache hit", latencyRows, "unified_cache_hit", "direct_milvus"),
+      overhead("passthrough", "(d) proxy passthrough", latencyRows, "passthrough", "direct_milvus"),
+      overhead("info_log", "(c) at log_level info", latencyRows, "unified_info_log", "unified"),
+    ];
+    const infoRow = latencyRows.get("unified_info_log");
+    const infoRequests = infoRow ? infoRow.latency.count + infoRow.errors : 0;
+    const loggingRow = overheadRows.find((row) => row.id === "info_log") as OverheadRow;
+    await Promise.all([info.stop(), cached.stop()]);
+
+    // ---- throughput
+    const throughputPaths = [directPath(upstreams), unifiedSearchPath({ id: "unified", label: "(c) proxy unified search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), directMilvusPath(upstreams), passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY })];
+    const throughputRows: ThroughputRow[] = throughputPaths.map((path) => ({ id: path.id, label: path.label, runs: [] }));
+    log(`Throughput: ${throughputPaths.length} paths × ${settings.concurrency.join("/")} connections × ${settings.throughputMs / 1000} s …`);
+    for (const connections of settings.concurrency) {
+      for (const [position, path] of throughputPaths.entries()) {
+        const run = await withClient(path, connections, "load", (client) => runThroughput(client, { connections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs }));
+        throughputRows[position]?.runs.push(run);
+        log(`  ${path.id} @${connections}: ${formatRun(run)}`);
+      }
+    }
+
+    // ---- memory at high concurrency
+    const beforeHighConcurrency = processMemory(main.child.pid);
+    log(`Memory: ${settings.highConcurrency} connections of unified search on the main proxy …`);
+    const run256 = await withClient(unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), settings.highConcurrency, "load", (client) =>
+      runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs }),
+    );
+    const after256Connections = processMemory(main.child.pid);
+    log(`  @${settings.highConcurrency}: ${formatRun(run256)}; proxy peak RSS ${after256Connections?.peakRssMb.toFixed(1) ?? "?"} MB, now ${after256Connections?.rssMb.toFixed(1) ?? "?"} MB`);
+    await main.stop();
+
+    // ---- workers
+    const workers: WorkersResult = values["skip-workers"] ? { status: "skipped", reason: "--skip-workers" } : await measureWorkers(processes, settings, upstreams, directory);
+    if (workers.status !== "measured") log(`Workers: ${workers.reason}`);
+
+    // ---- profile
+    let profile: ProfileResult = { status: "skipped", reason: "--skip-profile" };
+    if (!values["skip-profile"]) {
+      log(`Profile: node --cpu-prof on a proxy under ${settings.profileConnections} connections of unified search for ${settings.profileMs / 1000} s …`);
+      profile = await measureProfile(processes, settings, upstreams, directory);
+      if (profile.status !== "measured") log(`  profile ${profile.status}: ${profile.reason}`);
+      else log(`  ${profile.summary?.busyMs.toFixed(0)} ms busy in the window, ${profile.cpuMicrosecondsPerRequest?.toFixed(0)} µs CPU per request`);
+    }
+
+    // ---- end to end
+    let endToEnd: EndToEndResult = { status: "skipped", reason: "--skip-end-to-end" };
+    if (!values["skip-end-to-end"]) {
+      log("End to end: Milvus Lite + the local embedding model …");
+      endToEnd = await runEndToEnd(processes, { directory: join(directory, "end-to-end"), searches: settings.endToEndSearches, warmup: settings.endToEndWarmup, log });
+      if (endToEnd.status === "measured") log(`  mean ${endToEnd.total?.mean.toFixed(2)} ms: embedding ${endToEnd.embedding?.mean.toFixed(2)}, Milvus ${endToEnd.upstream?.mean.toFixed(2)}, gateway ${endToEnd.gateway?.mean.toFixed(3)} ms`);
+      else log(`  ${endToEnd.status}: ${endToEnd.reason}`);
+    }
+
+    // ---- report
+    const unifiedOverhead = overheadRows.find((row) => row.id === "unified") as OverheadRow;
+    const highest = settings.concurrency[settings.concurrency.length - 1] as number;
+    const passthroughRatio = (throughputAt(throughputRows, "passthrough", highest)?.requestsPerSecond ?? Number.NaN) / (throughputAt(throughputRows, "direct_milvus", highest)?.requestsPerSecond ?? Number.NaN);
+    const results: BenchmarkResults = {
+      machine,
+      settings: {
+        quick: settings.quick,
+        latencyRequests,
+        latencyWarmup: settings.latencyWarmup,
+        latencyRounds: settings.latencyRounds,
+        throughputSeconds: settings.throughputMs / 1000,
+        concurrency: settings.concurrency,
+        upstream: "minimal node:http servers answering fixed bodies serialised once (apps/proxy/src/bench/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
+      },
+      latency: [...latencyRows.values()],
+      gatewayReportedOverhead: summarize(gatewayOverheads),
+      overhead: overheadRows.filter((row) => row.id !== "info_log"),
+      logging: { addedP50: loggingRow.addedP50, addedP99: loggingRow.addedP99, addedMean: loggingRow.addedMean, bytesPerRequest: infoRequests > 0 ? infoLogBytes / infoRequests : null },
+      throughput: throughputRows,
+      memory: { afterStart, beforeHighConcurrency, after256Connections, run256 },
+      workers,
+      targets: [
+        target({ target: "added p50 per unified search (c − a)", limit: 0.5, measured: unifiedOverhead.addedP50, unit: " ms", atMost: true }),
+        target({ target: "added p99 per unified search (c − a)", limit: 2, measured: unifiedOverhead.addedP99, unit: " ms", atMost: true }),
+        target({ target: `passthrough throughput ÷ direct Milvus at ${highest} connections`, limit: 80, measured: passthroughRatio * 100, unit: " %", atMost: false, digits: 0 }),
+        target({ target: `proxy peak RSS after ${settings.highConcurrency} connections`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
+      ],
+      profile,
+      endToEnd,
+      durationSeconds: (performance.now() - started) / 1000,
+    };
+    await mkdir(outputDirectory, { recursive: true });
+    await writeFile(join(outputDirectory, "benchmarks.json"), JSON.stringify(roundedForJson(results), null, 2) + "\n");
+    await writeFile(join(outputDirectory, "benchmarks.md"), renderMarkdown(results));
+    log(`Wrote ${join(outputDirectory, "benchmarks.md")} and benchmarks.json`);
+    for (const row of results.targets) log(`  ${row.met ? "met   " : "MISSED"} ${row.target}: ${row.measured} (${row.limit}) — ${row.margin}`);
+  } finally {
+    await processes.stopAll();
+  }
+  log("Done.");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,18 @@
+import { startBenchUpstreams } from "./upstreams.js";
+
+/**
+ * Child-process entry of the benchmark's upstream pair: its own process, so its CPU is not the load generator's or
+ * the proxy's. Reports its addresses over IPC and ends with the parent (SIGTERM or the IPC channel closing).
+ */
+const upstreams = await startBenchUpstreams();
+process.send?.({ type: "ready", milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl });
+
+const stop = (): void => {
+  upstreams.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
+process.once("disconnect", stop);

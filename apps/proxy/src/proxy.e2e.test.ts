@@ -198,10 +198,11 @@ describe("errors", () => {
     const before = (await proxy.call("/spend/summary")).body as { requests: number; embedding_tokens: number };
     const searched = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: "a completely new question about bread" }, headers: { "x-request-id": "spend-test-1" } });
     expect(searched.status).toBe(200);
-    let row: { route: string; vector_store: string; status_code: number; embedding_tokens: number; key_hash: string | null } | undefined;
+    type SpendRow = { request_id: string; route: string; vector_store: string; status_code: number; embedding_tokens: number; key_hash: string | null };
+    let row: SpendRow | undefined;
     for (let attempt = 0; attempt < 40 && !row; attempt++) {
       await new Promise((done) => setTimeout(done, 100));
-      row = ((await proxy.call("/spend/logs?limit=50")).body.data as Array<typeof row & { request_id: string }>).find((entry) => entry?.request_id === "spend-test-1");
+      row = ((await proxy.call("/spend/logs?limit=50")).body.data as SpendRow[]).find((entry) => entry.request_id === "spend-test-1");
     }
     expect(row).toMatchObject({ route: "/v1/vector_stores/docs-cosine/search", vector_store: "docs-cosine", status_code: 200, key_hash: null });
     expect(row!.embedding_tokens).toBeGreaterThan(0);

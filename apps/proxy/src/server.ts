@@ -5,7 +5,7 @@ import { serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
 import { BadRequestError, parseInput, proxyConfigSchema, type ProxyConfig, type VectorStoreProvider } from "@vs/core";
 import { createMilvusProvider, type MilvusProvider } from "@vs/provider-milvus";
-import { EmbeddingCache } from "@vs/embeddings";
+import { EmbeddingCache, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, type EmbeddingCacheStore } from "@vs/embeddings";
 import { createVectorStores, type VectorStores } from "@vs/sdk";
 import { createApp } from "./app.js";
 import { loadConfigFile } from "./config-file.js";
@@ -87,7 +87,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     validateRegistry(config, providers);
 
     const masterKey = await resolveMasterKey({ configured: settings.master_key, env, dataDir });
-    const embeddingCache = settings.embedding_cache.enabled ? new EmbeddingCache({ maxEntries: settings.embedding_cache.max_entries, ttlMs: settings.embedding_cache.ttl_seconds * 1000 }) : false;
+    const embeddingCache = createEmbeddingCache(settings, logger, cleanups);
     const vectorStores: VectorStores = createVectorStores({ providers: [...providers.values()], models: modelAliases(config.model_list), embeddingCache, env });
     cleanups.unshift(() => vectorStores.close());
     const registry = new StoreRegistry(config.vector_store_registry);
@@ -151,6 +151,28 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     await runCleanups(cleanups);
     throw error;
   }
+}
+
+/**
+ * The query-embedding cache: an in-memory LRU per process, in front of Redis when `general_settings.cache` says so
+ * (shared by every proxy process). A Redis outage costs cache hits, never a search.
+ */
+function createEmbeddingCache(settings: ProxyConfig["general_settings"], logger: Logger, cleanups: Array<() => Promise<void>>): EmbeddingCacheStore | false {
+  const { enabled, max_entries: maxEntries, ttl_seconds: ttlSeconds } = settings.embedding_cache;
+  if (!enabled) return false;
+  const local = new EmbeddingCache({ maxEntries, ttlMs: ttlSeconds * 1000 });
+  if (settings.cache?.type !== "redis") return local;
+  const redis = new RedisEmbeddingCacheStore({ url: settings.cache.url, keyPrefix: settings.cache.key_prefix, ttlMs: ttlSeconds * 1000 });
+  cleanups.push(() => redis.close());
+  let lastWarning = 0;
+  return new TieredEmbeddingCacheStore(local, redis, {
+    onSharedError: (error) => {
+      // At most one line every 10 s while Redis is down.
+      if (Date.now() - lastWarning < 10_000) return;
+      lastWarning = Date.now();
+      logger.warn({ err_message: (error as Error).message }, "shared embedding cache unavailable; embedding without it");
+    },
+  });
 }
 
 /** In order, each one even when an earlier one failed. */

@@ -121,7 +121,11 @@ export class RedisEmbeddingCacheStore implements EmbeddingCacheStore {
     // Without a listener an `error` event would crash the process.
     this.#client.on("error", (error: Error) => {
       this.#lastConnectionError = error;
-      onConnectionError?.(error);
+      try {
+        onConnectionError?.(error);
+      } catch {
+        // A failing logger must not turn a cache outage into a crash.
+      }
     });
   }
 

@@ -10,7 +10,7 @@ import {
   type VectorStoreProvider,
   type VectorStoreSearchParamsInput,
 } from "@vs/core";
-import { EmbeddingCache, createEmbeddingModel, withEmbeddingCache } from "@vs/embeddings";
+import { EmbeddingCache, createEmbeddingModel, withEmbeddingCache, type EmbeddingCacheStore } from "@vs/embeddings";
 import { createMilvusProvider } from "@vs/provider-milvus";
 
 /** An embedding model by alias, as the proxy's `model_list` declares it (`embedding-model` → `azure/…` + config). */
@@ -24,8 +24,8 @@ export interface VectorStoresOptions {
   providers?: VectorStoreProvider<unknown>[];
   /** Embedding model aliases usable as `litellm_embedding_model`. */
   models?: Record<string, EmbeddingModelAlias>;
-  /** Query embedding cache; `false` turns it off. Default: 1,000 entries for one hour. */
-  embeddingCache?: EmbeddingCache | false;
+  /** Query embedding cache (an in-memory `EmbeddingCache`, Redis, or both tiered); `false` turns it off. Default: 1,000 entries for one hour. */
+  embeddingCache?: EmbeddingCacheStore | false;
   /** Environment for credentials (`MILVUS_API_KEY`, `OPENAI_API_KEY`, …); default `process.env`. */
   env?: Record<string, string | undefined>;
 }

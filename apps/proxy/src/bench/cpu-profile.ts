@@ -54,6 +54,8 @@ const NATIVE_ENTRIES = new Set(["(garbage collector)", "(program)"]);
 export function categorize(functionName: string, url: string): CodeCategory {
   if (url === "" || NATIVE_ENTRIES.has(functionName)) return "V8 native / builtins (JSON, GC, compiled code)";
   if (url.startsWith("node:")) return "Node core (http, net, streams, timers)";
+  // The proxy's only WebAssembly is the database's: PGlite (PostgreSQL in Wasm) and Prisma 7's query compiler.
+  if (url.startsWith("wasm://")) return "database (Prisma, PGlite)";
   if (/\/node_modules\/(?:hono|@hono\/node-server)\//.test(url)) return "Hono + @hono/node-server";
   if (url.includes("/node_modules/undici/")) return "undici (upstream HTTP client)";
   if (url.includes("/node_modules/zod/")) return "zod (validation)";

@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { chown, mkdir } from "node:fs/promises";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./processes.js";
@@ -39,10 +40,11 @@ async function userIds(name: string): Promise<{ uid: number; gid: number } | nul
 }
 
 /**
- * A throwaway PostgreSQL cluster in `directory` on 127.0.0.1 (durability off), for the multi-worker row: workers
- * share state through a real database. initdb refuses root, so as root the cluster belongs to the `postgres` user.
+ * A throwaway PostgreSQL cluster in a temporary directory of its own (its owner must be able to reach it, which a
+ * 0700 parent would forbid), on 127.0.0.1, durability off, for the multi-worker rows: workers share state through a
+ * real database. initdb refuses root, so as root the cluster belongs to the `postgres` user. Stopping removes it.
  */
-export async function startPrivatePostgres(directory: string): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const binDirectory = findPostgresBinDirectory();
   if (binDirectory === null) throw new Error("PostgreSQL is not installed (no initdb/pg_ctl under /usr/lib/postgresql/*/bin or on PATH)");
   const tool = (name: string) => join(binDirectory, name);
@@ -54,7 +56,7 @@ export async function startPrivatePostgres(directory: string): Promise<PrivatePo
   }
   const asOwner = (command: string, args: string[]): [string, string[]] => (owner === null ? [command, args] : ["runuser", ["-u", owner.name, "--", command, ...args]]);
 
-  await mkdir(directory, { recursive: true });
+  const directory = await mkdtemp(join(tmpdir(), "vs-bench-postgres-"));
   if (owner !== null) await chown(directory, owner.uid, owner.gid);
   const dataDirectory = join(directory, "data");
   const logFile = join(directory, "postgres.log");
@@ -69,6 +71,7 @@ export async function startPrivatePostgres(directory: string): Promise<PrivatePo
     await run(tool("createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "vs_bench"]);
   } catch (error) {
     if (running) await run(...stopArgs("immediate")).catch(() => undefined);
+    await rm(directory, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -76,12 +79,17 @@ export async function startPrivatePostgres(directory: string): Promise<PrivatePo
     async stop() {
       if (!running) return;
       running = false;
-      await run(...stopArgs("fast"));
+      try {
+        await run(...stopArgs("fast"));
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
     },
     stopNow() {
       if (!running) return;
       running = false;
       spawnSync(...stopArgs("immediate"), { stdio: "ignore" });
+      rmSync(directory, { recursive: true, force: true });
     },
   };
 }

@@ -45,6 +45,8 @@ export interface WorkersResult {
   reason?: string;
   connections?: number;
   runs?: Array<{ workers: number; throughput: ThroughputRun; peakRssMbAllProcesses: number | null }>;
+  /** `--workers 1` on PostgreSQL under the high-concurrency run: the memory target without the in-process PGlite. */
+  postgresProxyAtHighConcurrency?: { throughput: ThroughputRun; memory: ProcessMemory | null };
 }
 
 export interface ProfileResult {
@@ -72,6 +74,8 @@ export interface BenchmarkResults {
   /** `x-vs-overhead-ms` of the (c) answers: the gateway's own account of its time, HTTP parsing excluded. */
   gatewayReportedOverhead: LatencySummary;
   overhead: OverheadRow[];
+  /** How busy the machine was with work that is not this benchmark's (a shared machine makes every number worse). */
+  noise: { loadAverageAtStart: number[]; latencyOtherProcessesCpuShare: number | null; throughputOtherProcessesCpuShare: number | null };
   logging: { addedP50: number; addedP99: number; addedMean: number; bytesPerRequest: number | null };
   throughput: ThroughputRow[];
   memory: {
@@ -145,6 +149,19 @@ function throughputTables(results: BenchmarkResults): string[] {
         .join(" | ")} | ${errors}${firstError ? ` (${firstError.replaceAll("|", "/")})` : ""} |`,
     );
   }
+  lines.push(
+    "",
+    "CPU per request, from `/proc/<pid>/stat` (CPU actually used, so waiting for a core does not count), and how much of the machine other processes took:",
+    "",
+    "| path | conn. | req/s | proxy µs/req | upstreams µs/req | load generator µs/req | other processes |",
+    "|---|--:|--:|--:|--:|--:|--:|",
+  );
+  for (const row of throughput) {
+    for (const run of row.runs) {
+      const cpu = run.cpuMicrosecondsPerRequest;
+      lines.push(`| ${row.id} | ${run.connections} | ${perSecond(run.requestsPerSecond)} | ${fixed(cpu["proxy"], 0)} | ${fixed(cpu["upstreams"], 0)} | ${fixed(cpu["client"], 0)} | ${run.otherProcessesCpuShare === undefined ? "n/a" : percent(run.otherProcessesCpuShare)} |`);
+    }
+  }
   lines.push("", "| ratio | " + settings.concurrency.map((connections) => `${connections} conn.`).join(" | ") + " |", "|---|" + settings.concurrency.map(() => "--:").join("|") + "|");
   const pairs: Array<[string, string, string]> = [
     ["(c) unified ÷ (a) direct embedding + search", "unified", "direct"],
@@ -164,6 +181,20 @@ function throughputTables(results: BenchmarkResults): string[] {
   return lines;
 }
 
+/** What the shares say, in words: which side of the line (the gateway's own code, or the HTTP hop) to work on. */
+function reading(gatewayShare: number, platformShare: number, summary: CpuProfileSummary): string {
+  const topGateway = summary.top.filter((entry) => !entry.category.startsWith("Node core") && !entry.category.startsWith("V8") && !entry.category.startsWith("undici") && !entry.category.startsWith("Hono")).slice(0, 3);
+  const named = topGateway.map((entry) => `\`${entry.functionName}\` (${entry.location}, ${entry.percent.toFixed(1)} %)`).join(", ");
+  return (
+    `Reading: about ${gatewayShare.toFixed(0)} % of the proxy's busy CPU is the gateway's own doing (vs code, zod validation, pino, the spend-row and key writes/reads in the database, other dependencies excluded); ` +
+    `about ${platformShare.toFixed(0)} % is the price of HTTP hops in Node — the HTTP server and sockets (Node core), JSON and GC (V8 native), the upstream client (undici), the Request/Response adapter (Hono + @hono/node-server) — ` +
+    "paid once towards the caller and once per upstream call (two per unified search). " +
+    (gatewayShare >= platformShare
+      ? `The gateway's own code is the larger part, so that is where time can be won${named ? `; its heaviest functions: ${named}` : ""}.`
+      : `The HTTP hops are the larger part: fewer conversions per hop (the Fetch Request/Response adapter, re-serialising the 512-float vector) win more than faster gateway logic${named ? `; the gateway's heaviest functions: ${named}` : ""}.`)
+  );
+}
+
 function profileSection(profile: ProfileResult): string[] {
   if (profile.status !== "measured" || !profile.summary) return [`Not measured: ${profile.reason ?? profile.status}.`];
   const { summary } = profile;
@@ -173,8 +204,8 @@ function profileSection(profile: ProfileResult): string[] {
   const lines = [
     `\`node --cpu-prof\` on a proxy under unified-search load (${profile.connections} connections, ${perSecond(profile.throughput?.requestsPerSecond)} req/s, warn log, cache off). ` +
       `Window: ${(summary.windowMs / 1000).toFixed(1)} s of samples${summary.windowApplied ? " taken during the load only" : " (the whole profile: start-up included)"}; ` +
-      `busy ${(summary.busyMs / 1000).toFixed(2)} s, idle ${(summary.idleMs / 1000).toFixed(2)} s; ` +
-      `**${fixed(profile.cpuMicrosecondsPerRequest, 0)} µs of proxy CPU per request**. Percentages are of busy time.`,
+      `busy ${(summary.busyMs / 1000).toFixed(2)} s, idle ${(summary.idleMs / 1000).toFixed(2)} s (sampled wall time: waiting for a core counts as busy); ` +
+      `**${fixed(profile.cpuMicrosecondsPerRequest, 0)} µs of proxy CPU per request** (from /proc). Percentages are of busy samples.`,
     "",
     "| category | self ms | share |",
     "|---|--:|--:|",
@@ -184,10 +215,7 @@ function profileSection(profile: ProfileResult): string[] {
     "|--:|---|---|---|--:|--:|",
     ...summary.top.map((entry, index) => `| ${index + 1} | \`${entry.functionName}\` | ${entry.location} | ${entry.category} | ${entry.selfMs.toFixed(0)} | ${entry.percent.toFixed(1)} % |`),
     "",
-    `Reading: about ${gatewayShare.toFixed(0)} % of the proxy's busy CPU is the gateway's own doing (vs code, zod validation, pino, the spend-row database writes); ` +
-      `about ${platformShare.toFixed(0)} % is the price of an HTTP hop in Node — the HTTP server and sockets (Node core), JSON and GC (V8 native), the upstream client (undici) and the ` +
-      `Request/Response adapter (Hono + @hono/node-server) — which any Node gateway pays twice per search (client side to the caller, server side to each upstream). ` +
-      "Lowering the added latency below this needs fewer copies and conversions per hop (the Fetch Request/Response adapter, re-serialising the 512-float vector), not faster gateway logic.",
+    reading(gatewayShare, platformShare, summary),
   ];
   return lines;
 }
@@ -213,6 +241,20 @@ function endToEndSection(result: EndToEndResult): string[] {
   ];
 }
 
+/** Above this share of the machine taken by other processes, the run is flagged as noisy. */
+const NOISY_SHARE = 0.1;
+
+function noiseLine(results: BenchmarkResults): string {
+  const { noise } = results;
+  const shares = [noise.latencyOtherProcessesCpuShare, noise.throughputOtherProcessesCpuShare].filter((share): share is number => share !== null);
+  const summary =
+    `Other processes on the machine used ${noise.latencyOtherProcessesCpuShare === null ? "n/a" : percent(noise.latencyOtherProcessesCpuShare)} of it during the latency runs and ` +
+    `${noise.throughputOtherProcessesCpuShare === null ? "n/a" : percent(noise.throughputOtherProcessesCpuShare)} on average during the throughput runs (load average at start ${noise.loadAverageAtStart.join(" / ")}).`;
+  return shares.some((share) => share > NOISY_SHARE)
+    ? `${summary} **This run shared the machine with other work: latencies are inflated and throughputs deflated; the CPU-per-request figures (from /proc) are the least affected.**`
+    : summary;
+}
+
 export function renderMarkdown(results: BenchmarkResults): string {
   const { machine, settings } = results;
   const unified = results.overhead.find((row) => row.id === "unified");
@@ -222,6 +264,8 @@ export function renderMarkdown(results: BenchmarkResults): string {
     `Generated by \`pnpm bench\` (\`node apps/proxy/dist/bench/run.js\`${settings.quick ? " --quick: a smoke run, numbers are not representative" : ""}) on ${machine.date}, in ${results.durationSeconds.toFixed(0)} s.`,
     "",
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; commit ${machine.commit}.`,
+    "",
+    noiseLine(results),
     "",
     "## How it is measured",
     "",
@@ -276,6 +320,11 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "|---|--:|--:|",
     `| after start and set-up | ${megabytes(results.memory.afterStart, "peakRssMb")} | ${megabytes(results.memory.afterStart, "rssMb")} |`,
     `| after the latency and ≤ 64-connection runs | ${megabytes(results.memory.beforeHighConcurrency, "peakRssMb")} | ${megabytes(results.memory.beforeHighConcurrency, "rssMb")} |`,
+    ...(results.workers.postgresProxyAtHighConcurrency
+      ? [
+          `| PostgreSQL instead of PGlite (\`--workers 1\`), after ${results.workers.postgresProxyAtHighConcurrency.throughput.connections} connections (${perSecond(results.workers.postgresProxyAtHighConcurrency.throughput.requestsPerSecond)} req/s, p99 ${milliseconds(results.workers.postgresProxyAtHighConcurrency.throughput.latency.p99)} ms) | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "peakRssMb")} | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "rssMb")} |`,
+        ]
+      : []),
     `| after ${results.memory.run256?.connections ?? 256} connections of unified search (${perSecond(results.memory.run256?.requestsPerSecond)} req/s, p99 ${milliseconds(results.memory.run256?.latency.p99)} ms, ${results.memory.run256?.errors ?? "n/a"} errors) | ${megabytes(results.memory.after256Connections, "peakRssMb")} | ${megabytes(results.memory.after256Connections, "rssMb")} |`,
     "",
     "## Workers (`vs-proxy --workers N`, unified search)",

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -40,6 +40,7 @@ Options:
   --skip-profile       Leave out the CPU profile of the proxy.
   --skip-end-to-end    Leave out the Milvus Lite + local model section.
   --output-dir <dir>   Where to write benchmarks.md/json (default: <repository>/docs).
+  --keep               Keep the temporary directory (configs, proxy logs, the .cpuprofile) and print its path.
   --help               Show this help.
 `;
 
@@ -130,6 +131,10 @@ function overhead(id: string, label: string, rows: Map<string, LatencyRow>, path
   };
 }
 
+function meanOf(values: number[]): number | null {
+  return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
 function workersOptionAvailable(): boolean {
   try {
     return execFileSync(process.execPath, [CLI_PATH, "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("--workers");
@@ -149,7 +154,7 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
   let postgres: Awaited<ReturnType<typeof startPrivatePostgres>>;
   try {
     log("Starting a private PostgreSQL cluster for the workers comparison …");
-    postgres = await startPrivatePostgres(join(directory, "postgres"));
+    postgres = await startPrivatePostgres();
   } catch (error) {
     return { status: "skipped", reason: `--workers needs a shared PostgreSQL and none could be started: ${describeError(error)}` };
   }
@@ -248,6 +253,7 @@ async function main(): Promise<void> {
       "skip-profile": { type: "boolean" },
       "skip-end-to-end": { type: "boolean" },
       "output-dir": { type: "string" },
+      keep: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -271,8 +277,10 @@ async function main(): Promise<void> {
   process.on("exit", () => processes.killAllNow());
 
   const directory = await mkdtemp(join(tmpdir(), "vs-bench-"));
-  processes.onCleanup("temporary directory", () => rm(directory, { recursive: true, force: true }), () => rmSync(directory, { recursive: true, force: true }));
+  if (values.keep) log(`Keeping ${directory}`);
+  else processes.onCleanup("temporary directory", () => rm(directory, { recursive: true, force: true }), () => rmSync(directory, { recursive: true, force: true }));
   const machine = machineFacts(repositoryRoot);
+  const machineLoadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
   log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}`);
 
   try {
@@ -281,10 +289,11 @@ async function main(): Promise<void> {
     log(`  Milvus ${upstreams.milvusUrl}, embeddings ${upstreams.embeddingsUrl}`);
 
     log("Starting three proxies: main (warn, cache off), info log (info, cache off), cached (warn, embedding cache on) …");
+    const endpoints = { milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl };
     const [main, info, cached] = await Promise.all([
-      startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...upstreams, logLevel: "warn", embeddingCache: false }) }),
-      startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...upstreams, logLevel: "info", embeddingCache: false }) }),
-      startProxyProcess(processes, { name: "proxy (cache on)", directory: join(directory, "cached"), config: benchProxyConfig({ ...upstreams, logLevel: "warn", embeddingCache: true }) }),
+      startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }) }),
+      startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...endpoints, logLevel: "info", embeddingCache: false }) }),
+      startProxyProcess(processes, { name: "proxy (cache on)", directory: join(directory, "cached"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: true }) }),
     ]);
     await Promise.all([setUpProxy(main), setUpProxy(info), setUpProxy(cached)]);
     const afterStart = processMemory(main.child.pid);
@@ -306,6 +315,7 @@ async function main(): Promise<void> {
     const clients = await Promise.all(latencyPaths.map((path) => path.open(1, "latency")));
     const sequential = new Map<string, SequentialRun>();
     let infoLogBytes = 0;
+    let latencyOtherProcessesCpuShare: number | null = null;
     try {
       for (const [position, client] of clients.entries()) {
         const warm = await runSequential(client.operation, settings.latencyWarmup);
@@ -313,6 +323,13 @@ async function main(): Promise<void> {
       }
       gatewayOverheads.length = 0;
       const infoBytesBefore = info.logBytes();
+      const oursCpuMs = (): number => {
+        const usage = process.cpuUsage();
+        return (usage.user + usage.system) / 1000 + [upstreams.pid, main.child.pid, info.child.pid, cached.child.pid].reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+      };
+      const roundsStarted = performance.now();
+      const systemBefore = systemBusyCpuMs();
+      const oursBefore = oursCpuMs();
       for (let round = 0; round < settings.latencyRounds; round++) {
         for (const [position, client] of clients.entries()) {
           const path = latencyPaths[position] as BenchPath;
@@ -321,6 +338,8 @@ async function main(): Promise<void> {
         }
         log(`  round ${round + 1}/${settings.latencyRounds} done`);
       }
+      const systemAfter = systemBusyCpuMs();
+      if (systemBefore !== null && systemAfter !== null) latencyOtherProcessesCpuShare = Math.max(0, systemAfter - systemBefore - (oursCpuMs() - oursBefore)) / (machine.cores * (performance.now() - roundsStarted));
       // pino writes asynchronously: give the last lines a moment to reach the file.
       await new Promise((resolveWait) => setTimeout(resolveWait, 500));
       infoLogBytes = info.logBytes() - infoBytesBefore;
@@ -347,12 +366,20 @@ async function main(): Promise<void> {
     await Promise.all([info.stop(), cached.stop()]);
 
     // ---- throughput
-    const throughputPaths = [directPath(upstreams), unifiedSearchPath({ id: "unified", label: "(c) proxy unified search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), directMilvusPath(upstreams), passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY })];
-    const throughputRows: ThroughputRow[] = throughputPaths.map((path) => ({ id: path.id, label: path.label, runs: [] }));
+    const throughputPaths: Array<{ path: BenchPath; viaProxy: boolean }> = [
+      { path: directPath(upstreams), viaProxy: false },
+      { path: unifiedSearchPath({ id: "unified", label: "(c) proxy unified search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), viaProxy: true },
+      { path: directMilvusPath(upstreams), viaProxy: false },
+      { path: passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), viaProxy: true },
+    ];
+    const throughputRows: ThroughputRow[] = throughputPaths.map(({ path }) => ({ id: path.id, label: path.label, runs: [] }));
     log(`Throughput: ${throughputPaths.length} paths × ${settings.concurrency.join("/")} connections × ${settings.throughputMs / 1000} s …`);
     for (const connections of settings.concurrency) {
-      for (const [position, path] of throughputPaths.entries()) {
-        const run = await withClient(path, connections, "load", (client) => runThroughput(client, { connections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs }));
+      for (const [position, { path, viaProxy }] of throughputPaths.entries()) {
+        const cpuOf = cpuClocks(upstreams.pid, viaProxy ? main.child.pid : undefined);
+        const run = await withClient(path, connections, "load", (client) =>
+          runThroughput(client, { connections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+        );
         throughputRows[position]?.runs.push(run);
         log(`  ${path.id} @${connections}: ${formatRun(run)}`);
       }
@@ -362,7 +389,7 @@ async function main(): Promise<void> {
     const beforeHighConcurrency = processMemory(main.child.pid);
     log(`Memory: ${settings.highConcurrency} connections of unified search on the main proxy …`);
     const run256 = await withClient(unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), settings.highConcurrency, "load", (client) =>
-      runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs }),
+      runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf: cpuClocks(upstreams.pid, main.child.pid), systemCpu: systemBusyCpuMs }),
     );
     const after256Connections = processMemory(main.child.pid);
     log(`  @${settings.highConcurrency}: ${formatRun(run256)}; proxy peak RSS ${after256Connections?.peakRssMb.toFixed(1) ?? "?"} MB, now ${after256Connections?.rssMb.toFixed(1) ?? "?"} MB`);
@@ -408,6 +435,11 @@ async function main(): Promise<void> {
       latency: [...latencyRows.values()],
       gatewayReportedOverhead: summarize(gatewayOverheads),
       overhead: overheadRows.filter((row) => row.id !== "info_log"),
+      noise: {
+        loadAverageAtStart: machineLoadAtStart,
+        latencyOtherProcessesCpuShare,
+        throughputOtherProcessesCpuShare: meanOf(throughputRows.flatMap((row) => row.runs.map((run) => run.otherProcessesCpuShare)).filter((share): share is number => share !== undefined)),
+      },
       logging: { addedP50: loggingRow.addedP50, addedP99: loggingRow.addedP99, addedMean: loggingRow.addedMean, bytesPerRequest: infoRequests > 0 ? infoLogBytes / infoRequests : null },
       throughput: throughputRows,
       memory: { afterStart, beforeHighConcurrency, after256Connections, run256 },
@@ -416,7 +448,10 @@ async function main(): Promise<void> {
         target({ target: "added p50 per unified search (c − a)", limit: 0.5, measured: unifiedOverhead.addedP50, unit: " ms", atMost: true }),
         target({ target: "added p99 per unified search (c − a)", limit: 2, measured: unifiedOverhead.addedP99, unit: " ms", atMost: true }),
         target({ target: `passthrough throughput ÷ direct Milvus at ${highest} connections`, limit: 80, measured: passthroughRatio * 100, unit: " %", atMost: false, digits: 0 }),
-        target({ target: `proxy peak RSS after ${settings.highConcurrency} connections`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
+        target({ target: `proxy peak RSS after ${settings.highConcurrency} connections (embedded PGlite)`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
+        ...(workers.postgresProxyAtHighConcurrency?.memory
+          ? [target({ target: `proxy peak RSS after ${settings.highConcurrency} connections (PostgreSQL)`, limit: 150, measured: workers.postgresProxyAtHighConcurrency.memory.peakRssMb, unit: " MB", atMost: true, digits: 1 })]
+          : []),
       ],
       profile,
       endToEnd,

@@ -10,6 +10,7 @@ import { errorResponse } from "./http/errors.js";
 import { healthRoutes, type ReadinessCheck } from "./routes/health.js";
 import { searchRoutes } from "./routes/search.js";
 import type { StoreRegistry } from "./store-registry.js";
+import { Guardrails } from "./guardrails.js";
 
 /** One row per request, written off the hot path (batched) by whoever implements it. */
 export interface RequestSink {
@@ -35,6 +36,7 @@ export interface AppOptions {
   indexes?: IndexLookup | null;
   readiness?: ReadinessCheck[];
   requestSink?: RequestSink | null;
+  guardrails?: Guardrails;
   /** Extra authenticated routes (admin, passthrough), mounted after auth. */
   routes?: Array<Hono<Env>>;
 }
@@ -71,7 +73,7 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
-  app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes }));
+  app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
   for (const routes of options.routes ?? []) app.route("/", routes);
 
   app.notFound((c) => {

@@ -87,6 +87,13 @@ model_list:
     litellm_params:
       model: ${LOCAL_EMBEDDING_MODEL}
 vector_store_registry:${storeEntry("docs-cosine", "docs_cosine", milvus.url)}${storeEntry("docs-l2", "docs_l2", milvus.url)}${storeEntry("missing-collection", "no_such_collection", milvus.url)}${storeEntry("milvus-down", "docs_cosine", `http://127.0.0.1:${downPort}`)}
+guardrails:
+  - guardrail_name: no-secrets
+    litellm_params: { guardrail: block_patterns, patterns: ['\\bpassword\\b'], vector_stores: [docs-l2] }
+  - guardrail_name: hide-landmarks
+    litellm_params: { guardrail: redact_patterns, patterns: ["eiffel tower"], vector_stores: [docs-l2] }
+  - guardrail_name: short-queries
+    litellm_params: { guardrail: max_query_length, max_characters: 200, vector_stores: [docs-l2] }
 general_settings:
   master_key: os.environ/TEST_MASTER_KEY
 `,
@@ -147,6 +154,19 @@ describe("POST /v1/vector_stores/{id}/search", () => {
     const threshold = (all[2].score + all[3].score) / 2;
     const thresholded = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: QUERY, ranking_options: { score_threshold: threshold } } });
     expect(thresholded.body.data).toHaveLength(3);
+  });
+
+  it("applies a store's guardrails: blocked queries, a length limit, redacted results; other stores untouched", async () => {
+    const blocked = await proxy.call("/v1/vector_stores/docs-l2/search", { body: { query: "what is the admin password?" } });
+    expect(blocked.status).toBe(400);
+    expect(blocked.body.error).toMatchObject({ code: "guardrail_blocked", param: "query" });
+    expect(blocked.body.error.message).toContain("no-secrets");
+    expect((await proxy.call("/v1/vector_stores/docs-l2/search", { body: { query: "x".repeat(201) } })).body.error.code).toBe("guardrail_blocked");
+    const redacted = await proxy.call("/v1/vector_stores/docs-l2/search", { body: { query: "famous tower in Paris" } });
+    const paris = redacted.body.data.find((row: { attributes: Record<string, unknown> }) => Number(row.attributes["doc_id"] ?? row.attributes["id"]) === 6);
+    expect(paris.content[0].text).toBe("Paris is the capital of France and famous for the [REDACTED].");
+    const untouched = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: "what is the admin password?" } });
+    expect(untouched.status).toBe(200);
   });
 
   it("is what the official openai client's vectorStores.search gets", async () => {

@@ -16,6 +16,7 @@ import { CachedIndexLookup, CachedKeyResolver } from "./access-cache.js";
 import { adminRoutes } from "./routes/admin.js";
 import { milvusPassthroughRoutes } from "./routes/milvus.js";
 import { SpendWriter } from "./spend-writer.js";
+import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
 import { StoreRegistry, assertKnownModel, modelAliases } from "./store-registry.js";
 
@@ -116,6 +117,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       virtualKeys,
       indexes,
       requestSink: spend,
+      guardrails: new Guardrails(config.guardrails),
       routes: [
         adminRoutes({ auth, registry, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
         milvusPassthroughRoutes({ registry, milvus, indexes, auth, maxBodyBytes: settings.passthrough_max_body_bytes }),

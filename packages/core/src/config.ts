@@ -31,6 +31,21 @@ export const modelEntrySchema = z.strictObject({
 });
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
+/**
+ * A guardrail on vector store searches. `block_patterns` and `max_query_length` check the query before anything runs
+ * (a match is a 400 naming the guardrail, never the pattern); `redact_patterns` rewrites matches in the results' text
+ * and string attributes to `[REDACTED]`. Patterns are JavaScript regular expressions (flags via `flags`).
+ */
+export const guardrailEntrySchema = z.strictObject({
+  guardrail_name: z.string().min(1),
+  litellm_params: z.discriminatedUnion("guardrail", [
+    z.strictObject({ guardrail: z.literal("block_patterns"), patterns: z.array(z.string().min(1)).min(1), flags: z.string().regex(/^[imsu]*$/, "only i, m, s, u").default("i"), vector_stores: z.array(z.string()).optional() }),
+    z.strictObject({ guardrail: z.literal("redact_patterns"), patterns: z.array(z.string().min(1)).min(1), flags: z.string().regex(/^[imsu]*$/, "only i, m, s, u").default("i"), replacement: z.string().default("[REDACTED]"), vector_stores: z.array(z.string()).optional() }),
+    z.strictObject({ guardrail: z.literal("max_query_length"), max_characters: z.number().int().min(1), vector_stores: z.array(z.string()).optional() }),
+  ]),
+});
+export type GuardrailEntry = z.infer<typeof guardrailEntrySchema>;
+
 export const embeddingCacheSettingsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   max_entries: z.number().int().min(1).default(1000),
@@ -64,6 +79,7 @@ export const proxyConfigSchema = z
   .object({
     vector_store_registry: z.array(vectorStoreEntrySchema).default([]),
     model_list: z.array(modelEntrySchema).default([]),
+    guardrails: z.array(guardrailEntrySchema).default([]),
     general_settings: generalSettingsSchema.default(() => generalSettingsSchema.parse({})),
   })
   .catchall(z.unknown())
@@ -79,6 +95,17 @@ export const proxyConfigSchema = z
     config.vector_store_registry.forEach((entry, index) => {
       const clash = names.get(entry.litellm_params.vector_store_id);
       if (clash !== undefined && clash !== index) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "litellm_params", "vector_store_id"], message: `"${entry.litellm_params.vector_store_id}" is the vector_store_name of vector_store_registry[${clash}]` });
+    });
+    config.guardrails.forEach((entry, index) => {
+      const params = entry.litellm_params;
+      if (params.guardrail === "max_query_length") return;
+      params.patterns.forEach((pattern, position) => {
+        try {
+          new RegExp(pattern, params.flags);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", path: ["guardrails", index, "litellm_params", "patterns", position], message: `not a valid regular expression: ${(error as Error).message}` });
+        }
+      });
     });
     const models = new Set<string>();
     config.model_list.forEach((entry, index) => {

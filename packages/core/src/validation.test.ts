@@ -41,6 +41,11 @@ describe("config", () => {
     expect(resolveSecretReferences({ a: ["os.environ/VS_KEY"] }, { VS_KEY: "v" })).toEqual({ a: ["v"] });
   });
 
+  it("rejects a guardrail pattern that is not a regular expression, naming it", () => {
+    const error = errorOf(() => parseInput(proxyConfigSchema, { guardrails: [{ guardrail_name: "g", litellm_params: { guardrail: "block_patterns", patterns: ["ok", "(unclosed"] } }] }, { what: "config" }));
+    expect(error.message).toContain("guardrails[0].litellm_params.patterns[1]: not a valid regular expression");
+  });
+
   it("rejects duplicate store names and fills defaults", () => {
     const config = proxyConfigSchema.parse({});
     expect(config.general_settings.max_request_body_bytes).toBe(1024 * 1024);

@@ -7,6 +7,7 @@ import { authorizeStore, type IndexLookup } from "../access.js";
 import { readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
 import type { StoreRegistry } from "../store-registry.js";
+import type { Guardrails } from "../guardrails.js";
 
 /**
  * The body of `POST /v1/vector_stores/{id}/search`: OpenAI's fields plus the Milvus search knobs a caller may turn.
@@ -19,8 +20,8 @@ export const searchBodySchema = z.strictObject({
 });
 export type SearchBody = z.infer<typeof searchBodySchema>;
 
-export function searchRoutes(options: { registry: StoreRegistry; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number }): Hono<Env> {
-  const { registry, vectorStores, indexes, maxBodyBytes } = options;
+export function searchRoutes(options: { registry: StoreRegistry; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number; guardrails: Guardrails }): Hono<Env> {
+  const { registry, vectorStores, indexes, maxBodyBytes, guardrails } = options;
   const app = new Hono<Env>();
 
   const handler = async (c: import("hono").Context<Env, "/:id/search">) => {
@@ -32,6 +33,8 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     if (!store.embeddingModel) {
       throw new BadRequestError(`Vector store "${store.name}" has no litellm_embedding_model in its registry entry, so it cannot be searched by text.`, { param: "vector_store_id", code: "vector_store_not_searchable" });
     }
+    const storeGuardrails = guardrails.forStore(store.name);
+    storeGuardrails.checkQuery(body.query);
     const adminFilter = typeof store.params["filter"] === "string" ? store.params["filter"] : undefined;
     const filter = adminFilter && body.filter ? `(${adminFilter}) and (${body.filter})` : body.filter ?? adminFilter;
     const params = { ...store.params, ...body, litellm_embedding_model: store.embeddingModel, ...(filter === undefined ? {} : { filter }) };
@@ -46,7 +49,7 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     const overhead = Math.max(0, total - outcome.timings.embeddingMs - outcome.timings.searchMs);
     c.header("x-vs-overhead-ms", overhead.toFixed(3));
     c.header("server-timing", `embedding;dur=${outcome.timings.embeddingMs.toFixed(3)}, upstream;dur=${outcome.timings.searchMs.toFixed(3)}, gateway;dur=${overhead.toFixed(3)}`);
-    return c.json(outcome.page);
+    return c.json(storeGuardrails.redact(outcome.page));
   };
   app.post("/v1/vector_stores/:id/search", handler);
   app.post("/vector_stores/:id/search", handler);

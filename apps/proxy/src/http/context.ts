@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 
 /** Who is calling: the admin (master key) or a virtual key (its stored record, never the key itself). */
@@ -18,6 +19,8 @@ export interface RequestRecord {
 }
 
 export interface Env {
+  /** Under @hono/node-server: Node's own request and response (absent when the app runs elsewhere, e.g. `app.request()`). */
+  Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
   Variables: {
     requestId: string;
     startedAt: number;

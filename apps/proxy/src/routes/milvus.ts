@@ -10,7 +10,7 @@ import {
 } from "@vs/provider-milvus";
 import type { AuthStore } from "@vs/auth";
 import type { IndexLookup, Permission } from "../access.js";
-import { readJsonObject } from "../http/body.js";
+import { clientSignal, readJsonObject } from "../http/body.js";
 import type { Caller, Env } from "../http/context.js";
 import type { StoreRegistry } from "../store-registry.js";
 
@@ -68,7 +68,7 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
 
     const { transport, dbName } = milvus.transportFor(store.params as never);
     const started = performance.now();
-    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: c.req.raw.signal });
+    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: clientSignal(c) });
     record.upstream_ms = performance.now() - started;
     if (Array.isArray(answer.data)) record.result_count = answer.data.length;
     if (answer.code !== 0 && answer.code !== 200) record.error_code = `vector_store_error:${answer.code}`;

@@ -4,7 +4,7 @@ import { BadRequestError, openAISearchFields, parseInput } from "@vs/core";
 import { milvusOptionsSchema } from "@vs/provider-milvus";
 import type { VectorStores } from "@vs/sdk";
 import { authorizeStore, type IndexLookup } from "../access.js";
-import { readJsonObject } from "../http/body.js";
+import { clientSignal, readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
 import type { StoreRegistry } from "../store-registry.js";
 import type { Guardrails } from "../guardrails.js";
@@ -38,7 +38,7 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     const adminFilter = typeof store.params["filter"] === "string" ? store.params["filter"] : undefined;
     const filter = adminFilter && body.filter ? `(${adminFilter}) and (${body.filter})` : body.filter ?? adminFilter;
     const params = { ...store.params, ...body, litellm_embedding_model: store.embeddingModel, ...(filter === undefined ? {} : { filter }) };
-    const outcome = await vectorStores.searchWithOutcome(params, { signal: c.req.raw.signal });
+    const outcome = await vectorStores.searchWithOutcome(params, { signal: clientSignal(c) });
 
     record.result_count = outcome.page.data.length;
     record.embedding_ms = outcome.timings.embeddingMs;

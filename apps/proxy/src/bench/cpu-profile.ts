@@ -19,6 +19,7 @@ export type CpuProfile = z.infer<typeof cpuProfileSchema>;
 export type CodeCategory =
   | "gateway (vs packages, apps/proxy)"
   | "Hono + @hono/node-server"
+  | "Fetch Request/Response + web streams (built on demand)"
   | "undici (upstream HTTP client)"
   | "zod (validation)"
   | "pino (logging)"
@@ -50,9 +51,14 @@ export interface CpuProfileSummary {
 }
 
 const NATIVE_ENTRIES = new Set(["(garbage collector)", "(program)"]);
+/** Node's C++ bindings for sockets and streams: native frames, but Node's I/O, not V8's work. */
+const NODE_IO_BINDINGS = new Set(["writev", "writeBuffer", "writeUtf8String", "writeLatin1String", "writeAsciiString", "writeUcs2String", "readStart", "readStop", "shutdown", "close", "connect", "setNoDelay", "setKeepAlive"]);
 
 export function categorize(functionName: string, url: string): CodeCategory {
+  if (url === "" && NODE_IO_BINDINGS.has(functionName)) return "Node core (http, net, streams, timers)";
   if (url === "" || NATIVE_ENTRIES.has(functionName)) return "V8 native / builtins (JSON, GC, compiled code)";
+  // Node's bundled undici (Fetch API classes) and web streams: @hono/node-server builds these only when the app asks.
+  if (url.startsWith("node:internal/deps/undici") || url.startsWith("node:internal/webstreams")) return "Fetch Request/Response + web streams (built on demand)";
   if (url.startsWith("node:")) return "Node core (http, net, streams, timers)";
   // The proxy's only WebAssembly is the database's: PGlite (PostgreSQL in Wasm) and Prisma 7's query compiler.
   if (url.startsWith("wasm://")) return "database (Prisma, PGlite)";

@@ -169,3 +169,22 @@ export function passthroughPath(options: { proxyUrl: string; key: string }): Ben
     },
   };
 }
+
+/** (f) The calibration hop: the same search body as (a') through a bare Node forwarder (`forwarder-child.ts`). */
+export function bareForwarderPath(forwarderUrl: string): BenchPath {
+  return {
+    id: "bare_forwarder",
+    label: "(f) bare Node forwarder (node:http + undici, no gateway logic)",
+    async open(connections, mode: ClientMode = "latency") {
+      const forwarder = pool(forwarderUrl, connections);
+      const body = JSON.stringify(benchSearchBody(BENCH_COLLECTION, benchVector()));
+      return {
+        async operation() {
+          const response = await forwarder.request({ path: "/milvus/v2/vectordb/entities/search", method: "POST", headers: JSON_HEADERS, body });
+          checkMilvusAnswer(await readAnswer(response, "forwarded search"), mode, "forwarded search");
+        },
+        close: () => forwarder.close(),
+      };
+    },
+  };
+}

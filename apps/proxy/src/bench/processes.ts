@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 /** A child process of the benchmark, with the last lines of its stderr kept for error messages. */
@@ -196,4 +196,18 @@ export function systemBusyCpuMs(): number | null {
   // user nice system idle iowait irq softirq steal (guest time is already inside user).
   const busy = (ticks[0] ?? 0) + (ticks[1] ?? 0) + (ticks[2] ?? 0) + (ticks[5] ?? 0) + (ticks[6] ?? 0) + (ticks[7] ?? 0);
   return (busy * 1000) / ticksPerSecond();
+}
+
+/**
+ * Resets the process's peak RSS (VmHWM) to its current RSS (`echo 5 > /proc/<pid>/clear_refs`, Linux ≥ 4.0), so a
+ * later VmHWM is the peak of what happened since — not of the start-up (PGlite's initdb peaks far above the steady
+ * state). False when not permitted or not Linux.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
 }

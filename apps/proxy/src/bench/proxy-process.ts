@@ -23,6 +23,17 @@ import { freePort, type ManagedChild, type ProcessRegistry } from "./processes.j
 /** `dist/cli.js`, beside this file's `dist/bench/`. */
 export const CLI_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "cli.js");
 
+let cliPath = CLI_PATH;
+
+/** Runs every proxy from another build (a scratch copy with a change to measure); default `dist/cli.js`. */
+export function useCli(path: string): void {
+  cliPath = resolve(path);
+}
+
+export function currentCli(): string {
+  return cliPath;
+}
+
 export type LogLevel = "warn" | "info";
 
 export interface ProxyProcess {
@@ -71,7 +82,7 @@ export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: st
  */
 export async function startProxyProcess(
   processes: ProcessRegistry,
-  options: { name: string; directory: string; config: Record<string, unknown>; nodeFlags?: string[]; workers?: number; startTimeoutMs?: number },
+  options: { name: string; directory: string; config: Record<string, unknown>; nodeFlags?: string[]; workers?: number; startTimeoutMs?: number; cli?: string },
 ): Promise<ProxyProcess> {
   const { name, directory } = options;
   await mkdir(directory, { recursive: true });
@@ -84,7 +95,7 @@ export async function startProxyProcess(
   // The bench decides where state lives: a DATABASE_URL or master key from the caller's shell must not leak in.
   delete env["DATABASE_URL"];
   delete env["VS_MASTER_KEY"];
-  const args = [...(options.nodeFlags ?? []), CLI_PATH, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(directory, "data")];
+  const args = [...(options.nodeFlags ?? []), options.cli ?? cliPath, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(directory, "data")];
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
   const child = processes.spawn(name, process.execPath, args, { env, stdout: logDescriptor });
   closeSync(logDescriptor);

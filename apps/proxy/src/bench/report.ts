@@ -46,7 +46,7 @@ export interface WorkersResult {
   connections?: number;
   runs?: Array<{ workers: number; throughput: ThroughputRun; peakRssMbAllProcesses: number | null }>;
   /** `--workers 1` on PostgreSQL under the high-concurrency run: the memory target without the in-process PGlite. */
-  postgresProxyAtHighConcurrency?: { throughput: ThroughputRun; memory: ProcessMemory | null };
+  postgresProxyAtHighConcurrency?: { throughput: ThroughputRun; memoryBefore: ProcessMemory | null; memory: ProcessMemory | null; peakResetBefore: boolean };
 }
 
 export interface ProfileResult {
@@ -69,6 +69,8 @@ export interface BenchmarkResults {
     throughputSeconds: number;
     concurrency: number[];
     upstream: string;
+    /** The proxy build measured: `apps/proxy/dist/cli.js`, or a scratch copy given with `--cli`. */
+    proxyCli: string;
   };
   latency: LatencyRow[];
   /** `x-vs-overhead-ms` of the (c) answers: the gateway's own account of its time, HTTP parsing excluded. */
@@ -82,6 +84,8 @@ export interface BenchmarkResults {
     afterStart: ProcessMemory | null;
     beforeHighConcurrency: ProcessMemory | null;
     after256Connections: ProcessMemory | null;
+    /** True when VmHWM was reset just before the 256-connection run, so its peak is that run's alone. */
+    peakResetBefore256: boolean;
     run256: ThroughputRun | null;
   };
   workers: WorkersResult;
@@ -153,7 +157,7 @@ function throughputTables(results: BenchmarkResults): string[] {
     "",
     "CPU per request, from `/proc/<pid>/stat` (CPU actually used, so waiting for a core does not count), and how much of the machine other processes took:",
     "",
-    "| path | conn. | req/s | proxy µs/req | upstreams µs/req | load generator µs/req | other processes |",
+    "| path | conn. | req/s | hop (proxy or forwarder) µs/req | upstreams µs/req | load generator µs/req | other processes |",
     "|---|--:|--:|--:|--:|--:|--:|",
   );
   for (const row of throughput) {
@@ -166,6 +170,8 @@ function throughputTables(results: BenchmarkResults): string[] {
   const pairs: Array<[string, string, string]> = [
     ["(c) unified ÷ (a) direct embedding + search", "unified", "direct"],
     ["(d) passthrough ÷ (a') direct Milvus", "passthrough", "direct_milvus"],
+    ["(f) bare Node forwarder ÷ (a') direct Milvus: the ceiling for any Node hop here", "bare_forwarder", "direct_milvus"],
+    ["(d) passthrough ÷ (f) bare Node forwarder: the gateway's logic alone", "passthrough", "bare_forwarder"],
   ];
   for (const [label, path, baseline] of pairs) {
     lines.push(
@@ -178,15 +184,26 @@ function throughputTables(results: BenchmarkResults): string[] {
         .join(" | ")} |`,
     );
   }
+  const highest = settings.concurrency[settings.concurrency.length - 1] as number;
+  const forwarderCpu = throughputAt(throughput, "bare_forwarder", highest)?.cpuMicrosecondsPerRequest["proxy"];
+  const passthroughCpu = throughputAt(throughput, "passthrough", highest)?.cpuMicrosecondsPerRequest["proxy"];
+  if (forwarderCpu !== undefined && passthroughCpu !== undefined) {
+    lines.push(
+      "",
+      `At ${highest} connections a bare Node hop (f) costs ${forwarderCpu.toFixed(0)} µs of CPU per request on this machine and the gateway's passthrough (d) ${passthroughCpu.toFixed(0)} µs: ` +
+        `${(((passthroughCpu - forwarderCpu) / passthroughCpu) * 100).toFixed(0)} % of the passthrough's CPU is the gateway's own work (auth, validation, rewriting, logging, spend rows), the rest is the price of any Node hop. ` +
+        `With an upstream this cheap (${fixed(throughputAt(throughput, "direct_milvus", highest)?.cpuMicrosecondsPerRequest["upstreams"], 0)} µs per search) even the bare hop reaches only ${percent((throughputAt(throughput, "bare_forwarder", highest)?.requestsPerSecond ?? Number.NaN) / (throughputAt(throughput, "direct_milvus", highest)?.requestsPerSecond ?? Number.NaN))} of direct throughput on 2 shared cores.`,
+    );
+  }
   return lines;
 }
 
 /** What the shares say, in words: which side of the line (the gateway's own code, or the HTTP hop) to work on. */
 function reading(gatewayShare: number, platformShare: number, summary: CpuProfileSummary): string {
-  const topGateway = summary.top.filter((entry) => !entry.category.startsWith("Node core") && !entry.category.startsWith("V8") && !entry.category.startsWith("undici") && !entry.category.startsWith("Hono")).slice(0, 3);
+  const topGateway = summary.top.filter((entry) => !["Node core", "V8", "undici", "Hono"].some((prefix) => entry.category.startsWith(prefix))).slice(0, 3);
   const named = topGateway.map((entry) => `\`${entry.functionName}\` (${entry.location}, ${entry.percent.toFixed(1)} %)`).join(", ");
   return (
-    `Reading: about ${gatewayShare.toFixed(0)} % of the proxy's busy CPU is the gateway's own doing (vs code, zod validation, pino, the spend-row and key writes/reads in the database, other dependencies excluded); ` +
+    `Reading: about ${gatewayShare.toFixed(0)} % of the proxy's busy CPU is the gateway's own doing (vs code, zod validation, pino, the spend-row and key writes/reads in the database, Fetch Request/Response objects built because the app asked for them; other dependencies excluded); ` +
     `about ${platformShare.toFixed(0)} % is the price of HTTP hops in Node — the HTTP server and sockets (Node core), JSON and GC (V8 native), the upstream client (undici), the Request/Response adapter (Hono + @hono/node-server) — ` +
     "paid once towards the caller and once per upstream call (two per unified search). " +
     (gatewayShare >= platformShare
@@ -195,11 +212,11 @@ function reading(gatewayShare: number, platformShare: number, summary: CpuProfil
   );
 }
 
-function profileSection(profile: ProfileResult): string[] {
+export function profileSection(profile: ProfileResult, unprofiledProxyCpuMicroseconds?: number): string[] {
   if (profile.status !== "measured" || !profile.summary) return [`Not measured: ${profile.reason ?? profile.status}.`];
   const { summary } = profile;
   const share = (name: string) => summary.categories.find((category) => category.category.startsWith(name))?.percent ?? 0;
-  const gatewayShare = share("gateway") + share("zod") + share("pino") + share("database");
+  const gatewayShare = share("gateway") + share("zod") + share("pino") + share("database") + share("Fetch");
   const platformShare = share("Node core") + share("V8") + share("undici") + share("Hono");
   const lines = [
     `\`node --cpu-prof\` on a proxy under unified-search load (${profile.connections} connections, ${perSecond(profile.throughput?.requestsPerSecond)} req/s, warn log, cache off). ` +
@@ -211,6 +228,12 @@ function profileSection(profile: ProfileResult): string[] {
     "|---|--:|--:|",
     ...summary.categories.map((category) => `| ${category.category} | ${category.selfMs.toFixed(0)} | ${category.percent.toFixed(1)} % |`),
     "",
+    ...(unprofiledProxyCpuMicroseconds !== undefined && Number.isFinite(unprofiledProxyCpuMicroseconds) && profile.cpuMicrosecondsPerRequest !== undefined
+      ? [
+          `The profiler has a price: the same load on an unprofiled proxy took ${unprofiledProxyCpuMicroseconds.toFixed(0)} µs of CPU per request, ${(profile.cpuMicrosecondsPerRequest / unprofiledProxyCpuMicroseconds).toFixed(1)}× less; read the shares, not the absolute times.`,
+          "",
+        ]
+      : []),
     `| # | function | where | category | self ms | share |`,
     "|--:|---|---|---|--:|--:|",
     ...summary.top.map((entry, index) => `| ${index + 1} | \`${entry.functionName}\` | ${entry.location} | ${entry.category} | ${entry.selfMs.toFixed(0)} | ${entry.percent.toFixed(1)} % |`),
@@ -270,7 +293,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "## How it is measured",
     "",
     `- Upstreams: ${settings.upstream}, in a child process of their own on 127.0.0.1.`,
-    "- The proxy: `node apps/proxy/dist/cli.js --config <temp> --port <free> --host 127.0.0.1 --data-dir <temp>` in another child process (embedded PGlite for keys and spend rows), " +
+    `- The proxy: \`node ${settings.proxyCli} --config <temp> --port <free> --host 127.0.0.1 --data-dir <temp>\` in another child process (embedded PGlite for keys and spend rows), ` +
       "one store `bench-store` → the fake Milvus with `openai/bench` → the fake embeddings; `log_level: warn`, `embedding_cache: {enabled: false}` unless a row says otherwise. " +
       "Every proxy call uses a virtual key (`POST /key/generate`) that may read the store and the virtual index `bench-index` (`POST /v1/indexes`).",
     `- Latency: sequential, one keep-alive connection per path (undici Pool), ${settings.latencyWarmup} warm-up requests then ${settings.latencyRequests} measured per path, ` +
@@ -316,16 +339,20 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "",
     "## Memory (proxy process)",
     "",
-    "| when | peak RSS (VmHWM) | RSS now (VmRSS) |",
-    "|---|--:|--:|",
-    `| after start and set-up | ${megabytes(results.memory.afterStart, "peakRssMb")} | ${megabytes(results.memory.afterStart, "rssMb")} |`,
-    `| after the latency and ≤ 64-connection runs | ${megabytes(results.memory.beforeHighConcurrency, "peakRssMb")} | ${megabytes(results.memory.beforeHighConcurrency, "rssMb")} |`,
+    "Peak RSS is VmHWM from `/proc/<pid>/status`. The lifetime peak of a PGlite proxy is its start-up (PGlite's initdb), so the peak is reset " +
+      "(`echo 5 > /proc/<pid>/clear_refs`) before the high-concurrency run: the peak shown for that run is the run's own.",
+    "",
+    "| proxy | when | peak RSS | RSS now |",
+    "|---|---|--:|--:|",
+    `| embedded PGlite (main) | after start and set-up (lifetime peak: start-up) | ${megabytes(results.memory.afterStart, "peakRssMb")} | ${megabytes(results.memory.afterStart, "rssMb")} |`,
+    `| embedded PGlite (main) | after the latency and ≤ 64-connection runs | ${megabytes(results.memory.beforeHighConcurrency, "peakRssMb")} | ${megabytes(results.memory.beforeHighConcurrency, "rssMb")} |`,
+    `| embedded PGlite (main) | during ${results.memory.run256?.connections ?? 256} connections of unified search (${perSecond(results.memory.run256?.requestsPerSecond)} req/s, p99 ${milliseconds(results.memory.run256?.latency.p99)} ms, ${results.memory.run256?.errors ?? "n/a"} errors)${results.memory.peakResetBefore256 ? "" : " — peak not reset: lifetime peak"} | ${megabytes(results.memory.after256Connections, "peakRssMb")} | ${megabytes(results.memory.after256Connections, "rssMb")} |`,
     ...(results.workers.postgresProxyAtHighConcurrency
       ? [
-          `| PostgreSQL instead of PGlite (\`--workers 1\`), after ${results.workers.postgresProxyAtHighConcurrency.throughput.connections} connections (${perSecond(results.workers.postgresProxyAtHighConcurrency.throughput.requestsPerSecond)} req/s, p99 ${milliseconds(results.workers.postgresProxyAtHighConcurrency.throughput.latency.p99)} ms) | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "peakRssMb")} | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "rssMb")} |`,
+          `| PostgreSQL (\`--workers 1\`) | after the 64-connection run | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memoryBefore, "peakRssMb")} | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memoryBefore, "rssMb")} |`,
+          `| PostgreSQL (\`--workers 1\`) | during ${results.workers.postgresProxyAtHighConcurrency.throughput.connections} connections (${perSecond(results.workers.postgresProxyAtHighConcurrency.throughput.requestsPerSecond)} req/s, p99 ${milliseconds(results.workers.postgresProxyAtHighConcurrency.throughput.latency.p99)} ms)${results.workers.postgresProxyAtHighConcurrency.peakResetBefore ? "" : " — peak not reset: lifetime peak"} | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "peakRssMb")} | ${megabytes(results.workers.postgresProxyAtHighConcurrency.memory, "rssMb")} |`,
         ]
       : []),
-    `| after ${results.memory.run256?.connections ?? 256} connections of unified search (${perSecond(results.memory.run256?.requestsPerSecond)} req/s, p99 ${milliseconds(results.memory.run256?.latency.p99)} ms, ${results.memory.run256?.errors ?? "n/a"} errors) | ${megabytes(results.memory.after256Connections, "peakRssMb")} | ${megabytes(results.memory.after256Connections, "rssMb")} |`,
     "",
     "## Workers (`vs-proxy --workers N`, unified search)",
     "",
@@ -343,7 +370,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "",
     "## Profile of the proxy",
     "",
-    ...profileSection(results.profile),
+    ...profileSection(results.profile, results.profile.connections === undefined ? undefined : throughputAt(results.throughput, "unified", results.profile.connections)?.cpuMicrosecondsPerRequest["proxy"]),
     "",
     "## End to end: Milvus Lite + the local embedding model",
     "",

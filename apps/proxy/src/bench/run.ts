@@ -8,15 +8,17 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { BENCH_VIRTUAL_KEY } from "./bench-data.js";
+import { compareBuilds } from "./compare.js";
 import { cpuProfileSchema, summarizeCpuProfile } from "./cpu-profile.js";
 import { runEndToEnd, type EndToEndResult } from "./end-to-end.js";
 import { describeError, runSequential, runThroughput, type BenchPath, type CpuClock, type PathClient, type SequentialRun, type ThroughputRun } from "./load.js";
 import { machineFacts } from "./machine.js";
-import { directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
+import { bareForwarderPath, directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
 import { startPrivatePostgres } from "./postgres.js";
-import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, systemBusyCpuMs, type ProcessMemory } from "./processes.js";
-import { benchProxyConfig, CLI_PATH, setUpProxy, startProxyProcess, type ProxyProcess } from "./proxy-process.js";
+import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, resetPeakRss, systemBusyCpuMs, type ManagedChild, type ProcessMemory } from "./processes.js";
+import { benchProxyConfig, currentCli, setUpProxy, startProxyProcess, useCli, type ProxyProcess } from "./proxy-process.js";
 import {
+  profileSection,
   renderMarkdown,
   roundedForJson,
   target,
@@ -36,10 +38,14 @@ Writes docs/benchmarks.md and docs/benchmarks.json. Needs a build (pnpm bench bu
 
 Options:
   --quick              A smoke run (seconds, not minutes): small counts, numbers not representative.
+  --profile            Only the CPU profile of the proxy under load, printed (docs are not written).
   --skip-workers       Leave out the --workers 1 vs 2 comparison (it starts a private PostgreSQL).
   --skip-profile       Leave out the CPU profile of the proxy.
   --skip-end-to-end    Leave out the Milvus Lite + local model section.
   --output-dir <dir>   Where to write benchmarks.md/json (default: <repository>/docs).
+  --compare <cli.js>   Only an A/B of this build's dist/cli.js against another build (a scratch copy with a change):
+                       both proxies run at once, measurements alternate between them; printed, docs untouched.
+  --cli <path>         Run the proxies from another build of dist/cli.js, e.g. a scratch copy with a change to measure.
   --keep               Keep the temporary directory (configs, proxy logs, the .cpuprofile) and print its path.
   --help               Show this help.
 `;
@@ -74,22 +80,29 @@ function log(line: string): void {
   process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 }
 
-const readyMessageSchema = z.object({ type: z.literal("ready"), milvusUrl: z.string().url(), embeddingsUrl: z.string().url() });
+const upstreamsReadySchema = z.object({ type: z.literal("ready"), milvusUrl: z.string().url(), embeddingsUrl: z.string().url() });
+const forwarderReadySchema = z.object({ type: z.literal("ready"), url: z.string().url() });
 
-async function startUpstreams(processes: ProcessRegistry): Promise<Upstreams & { pid: number }> {
-  const child = processes.spawn("upstreams", process.execPath, [join(here, "upstream-child.js")], { ipc: true });
+/** Starts one of the bench's own child scripts and waits for its `ready` message over IPC. */
+async function startReportingChild(processes: ProcessRegistry, name: string, script: string, args: string[] = []): Promise<{ message: unknown; child: ManagedChild }> {
+  const child = processes.spawn(name, process.execPath, [join(here, script), ...args], { ipc: true });
   const message = await new Promise<unknown>((resolveMessage, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the upstream child did not report within 15 s:\n${child.stderrTail()}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not report within 15 s:\n${child.stderrTail()}`)), 15_000);
     child.process.once("message", (received) => {
       clearTimeout(timer);
       resolveMessage(received);
     });
     void child.exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`the upstream child exited:\n${child.stderrTail()}`));
+      reject(new Error(`${name} exited:\n${child.stderrTail()}`));
     });
   });
-  const ready = readyMessageSchema.parse(message);
+  return { message, child };
+}
+
+async function startUpstreams(processes: ProcessRegistry): Promise<Upstreams & { pid: number }> {
+  const { message, child } = await startReportingChild(processes, "upstreams", "upstream-child.js");
+  const ready = upstreamsReadySchema.parse(message);
   return { milvusUrl: ready.milvusUrl, embeddingsUrl: ready.embeddingsUrl, pid: child.pid };
 }
 
@@ -137,7 +150,7 @@ function meanOf(values: number[]): number | null {
 
 function workersOptionAvailable(): boolean {
   try {
-    return execFileSync(process.execPath, [CLI_PATH, "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("--workers");
+    return execFileSync(process.execPath, [currentCli(), "--help"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).includes("--workers");
   } catch {
     return false;
   }
@@ -181,10 +194,12 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
         runs.push({ workers, throughput, peakRssMbAllProcesses });
         if (workers === 1) {
           // The same memory question as on the main proxy, with PostgreSQL instead of the in-process PGlite.
+          const afterRuns = processMemory(proxy.child.pid);
+          const peakReset = resetPeakRss(proxy.child.pid);
           const highConcurrency = await withClient(path, settings.highConcurrency, "load", (client) =>
             runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
           );
-          postgresProxyAtHighConcurrency = { throughput: highConcurrency, memory: processMemory(proxy.child.pid) };
+          postgresProxyAtHighConcurrency = { throughput: highConcurrency, memoryBefore: afterRuns, memory: processMemory(proxy.child.pid), peakResetBefore: peakReset };
           log(`  --workers 1 @${settings.highConcurrency}: ${formatRun(highConcurrency)}; peak RSS ${postgresProxyAtHighConcurrency.memory?.peakRssMb.toFixed(1) ?? "?"} MB`);
         }
       } finally {
@@ -245,15 +260,84 @@ async function measureProfile(processes: ProcessRegistry, settings: Settings, up
   }
 }
 
+/**
+ * Sequential latency of every path: a warm-up each, then interleaved rounds (path 1, 2, …, 1, 2, …) so that drift —
+ * a neighbour's load, GC, CPU frequency — weighs on every path alike. Also how much of the machine other processes
+ * took meanwhile.
+ */
+async function measureLatency(
+  paths: BenchPath[],
+  settings: Settings,
+  options: { ourPids: number[]; cores: number; onRoundsStart?: () => void },
+): Promise<{ rows: Map<string, LatencyRow>; otherProcessesCpuShare: number | null }> {
+  const clients = await Promise.all(paths.map((path) => path.open(1, "latency")));
+  const sequential = new Map<string, SequentialRun>();
+  let otherProcessesCpuShare: number | null = null;
+  try {
+    for (const [position, client] of clients.entries()) {
+      const warm = await runSequential(client.operation, settings.latencyWarmup);
+      if (warm.errors > 0) log(`  warm-up of ${paths[position]?.id}: ${warm.errors} errors (${warm.firstError})`);
+    }
+    options.onRoundsStart?.();
+    const oursCpuMs = (): number => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1000 + options.ourPids.reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
+    };
+    const roundsStarted = performance.now();
+    const systemBefore = systemBusyCpuMs();
+    const oursBefore = oursCpuMs();
+    for (let round = 0; round < settings.latencyRounds; round++) {
+      for (const [position, client] of clients.entries()) {
+        const path = paths[position] as BenchPath;
+        sequential.set(path.id, await runSequential(client.operation, settings.latencyPerRound, sequential.get(path.id) ?? { samples: [], errors: 0 }));
+      }
+      log(`  round ${round + 1}/${settings.latencyRounds} done`);
+    }
+    const systemAfter = systemBusyCpuMs();
+    if (systemBefore !== null && systemAfter !== null) {
+      otherProcessesCpuShare = Math.max(0, systemAfter - systemBefore - (oursCpuMs() - oursBefore)) / (options.cores * (performance.now() - roundsStarted));
+    }
+  } finally {
+    await Promise.allSettled(clients.map((client) => client.close()));
+  }
+  const rows = new Map<string, LatencyRow>();
+  for (const path of paths) {
+    const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
+    const row: LatencyRow = { id: path.id, label: path.label, latency: summarize(run.samples), errors: run.errors, ...(run.firstError ? { firstError: run.firstError } : {}) };
+    rows.set(path.id, row);
+    log(`  ${path.label}: p50 ${row.latency.p50.toFixed(3)} ms, p99 ${row.latency.p99.toFixed(3)} ms, mean ${row.latency.mean.toFixed(3)} ms${row.errors ? `, ${row.errors} errors (${row.firstError})` : ""}`);
+  }
+  return { rows, otherProcessesCpuShare };
+}
+
+/** Every path at every concurrency, paths alternating within a concurrency; CPU of the hop (proxy or forwarder) watched. */
+async function measureThroughput(paths: Array<{ path: BenchPath; hopPid?: number }>, settings: Settings, upstreamsPid: number): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = paths.map(({ path }) => ({ id: path.id, label: path.label, runs: [] }));
+  for (const connections of settings.concurrency) {
+    for (const [position, { path, hopPid }] of paths.entries()) {
+      const cpuOf = cpuClocks(upstreamsPid, hopPid);
+      const run = await withClient(path, connections, "load", (client) =>
+        runThroughput(client, { connections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+      );
+      rows[position]?.runs.push(run);
+      log(`  ${path.id} @${connections}: ${formatRun(run)}`);
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean" },
+      profile: { type: "boolean" },
       "skip-workers": { type: "boolean" },
       "skip-profile": { type: "boolean" },
       "skip-end-to-end": { type: "boolean" },
       "output-dir": { type: "string" },
       keep: { type: "boolean" },
+      cli: { type: "string" },
+      compare: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -263,6 +347,7 @@ async function main(): Promise<void> {
     return;
   }
   const settings = settingsFor(values.quick === true);
+  if (values.cli) useCli(values.cli);
   const outputDirectory = resolve(values["output-dir"] ?? join(repositoryRoot, "docs"));
   const processes = new ProcessRegistry();
   let interrupted = false;
@@ -281,15 +366,37 @@ async function main(): Promise<void> {
   else processes.onCleanup("temporary directory", () => rm(directory, { recursive: true, force: true }), () => rmSync(directory, { recursive: true, force: true }));
   const machine = machineFacts(repositoryRoot);
   const machineLoadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
-  log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}`);
+  log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}${values.cli ? `, proxy from ${currentCli()}` : ""}`);
 
   try {
     log("Starting the upstreams (fake Milvus REST v2 + OpenAI-compatible embeddings) in a child process …");
     const upstreams = await startUpstreams(processes);
     log(`  Milvus ${upstreams.milvusUrl}, embeddings ${upstreams.embeddingsUrl}`);
+    if (values.compare) {
+      const report = await compareBuilds(processes, {
+        upstreams,
+        directory,
+        baseCli: currentCli(),
+        candidateCli: resolve(values.compare),
+        settings: settings.quick
+          ? { rounds: 2, perRound: 100, warmup: 50, connections: 16, throughputMs: 500, throughputWarmupMs: 200, throughputRepeats: 1 }
+          : { rounds: 6, perRound: 500, warmup: 300, connections: 16, throughputMs: 3000, throughputWarmupMs: 700, throughputRepeats: 2 },
+        log,
+      });
+      process.stdout.write(`\n${report}\n`);
+      return;
+    }
+    if (values.profile) {
+      log(`Profile: node --cpu-prof on a proxy under ${settings.profileConnections} connections of unified search for ${settings.profileMs / 1000} s …`);
+      const profile = await measureProfile(processes, settings, upstreams, directory);
+      process.stdout.write(`\n${profileSection(profile).join("\n")}\n\n`);
+      return;
+    }
 
     log("Starting three proxies: main (warn, cache off), info log (info, cache off), cached (warn, embedding cache on) …");
     const endpoints = { milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl };
+    const forwarder = await startReportingChild(processes, "bare forwarder", "forwarder-child.js", [upstreams.milvusUrl]);
+    const forwarderUrl = forwarderReadySchema.parse(forwarder.message).url;
     const [main, info, cached] = await Promise.all([
       startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }) }),
       startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...endpoints, logLevel: "info", embeddingCache: false }) }),
@@ -308,56 +415,32 @@ async function main(): Promise<void> {
       unifiedSearchPath({ id: "unified_info_log", label: "(c) with log_level: info", proxyUrl: info.url, key: BENCH_VIRTUAL_KEY }),
       unifiedSearchPath({ id: "unified_cache_hit", label: "(e) proxy unified search, embedding cache hit", proxyUrl: cached.url, key: BENCH_VIRTUAL_KEY }),
       directMilvusPath(upstreams),
+      bareForwarderPath(forwarderUrl),
       passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }),
     ];
     const latencyRequests = settings.latencyRounds * settings.latencyPerRound;
     log(`Latency: ${latencyPaths.length} paths × (${settings.latencyWarmup} warm-up + ${latencyRequests} measured in ${settings.latencyRounds} interleaved rounds), sequential …`);
-    const clients = await Promise.all(latencyPaths.map((path) => path.open(1, "latency")));
-    const sequential = new Map<string, SequentialRun>();
-    let infoLogBytes = 0;
-    let latencyOtherProcessesCpuShare: number | null = null;
-    try {
-      for (const [position, client] of clients.entries()) {
-        const warm = await runSequential(client.operation, settings.latencyWarmup);
-        if (warm.errors > 0) log(`  warm-up of ${latencyPaths[position]?.id}: ${warm.errors} errors (${warm.firstError})`);
-      }
-      gatewayOverheads.length = 0;
-      const infoBytesBefore = info.logBytes();
-      const oursCpuMs = (): number => {
-        const usage = process.cpuUsage();
-        return (usage.user + usage.system) / 1000 + [upstreams.pid, main.child.pid, info.child.pid, cached.child.pid].reduce((sum, pid) => sum + (processCpuMs(pid) ?? 0), 0);
-      };
-      const roundsStarted = performance.now();
-      const systemBefore = systemBusyCpuMs();
-      const oursBefore = oursCpuMs();
-      for (let round = 0; round < settings.latencyRounds; round++) {
-        for (const [position, client] of clients.entries()) {
-          const path = latencyPaths[position] as BenchPath;
-          const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
-          sequential.set(path.id, await runSequential(client.operation, settings.latencyPerRound, run));
-        }
-        log(`  round ${round + 1}/${settings.latencyRounds} done`);
-      }
-      const systemAfter = systemBusyCpuMs();
-      if (systemBefore !== null && systemAfter !== null) latencyOtherProcessesCpuShare = Math.max(0, systemAfter - systemBefore - (oursCpuMs() - oursBefore)) / (machine.cores * (performance.now() - roundsStarted));
-      // pino writes asynchronously: give the last lines a moment to reach the file.
-      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
-      infoLogBytes = info.logBytes() - infoBytesBefore;
-    } finally {
-      await Promise.allSettled(clients.map((client) => client.close()));
-    }
-    const latencyRows = new Map<string, LatencyRow>();
-    for (const path of latencyPaths) {
-      const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
-      const row: LatencyRow = { id: path.id, label: path.label, latency: summarize(run.samples), errors: run.errors, ...(run.firstError ? { firstError: run.firstError } : {}) };
-      latencyRows.set(path.id, row);
-      log(`  ${path.label}: p50 ${row.latency.p50.toFixed(3)} ms, p99 ${row.latency.p99.toFixed(3)} ms, mean ${row.latency.mean.toFixed(3)} ms${row.errors ? `, ${row.errors} errors (${row.firstError})` : ""}`);
-    }
+    let infoBytesBefore = 0;
+    const latency = await measureLatency(latencyPaths, settings, {
+      ourPids: [upstreams.pid, forwarder.child.pid, main.child.pid, info.child.pid, cached.child.pid],
+      cores: machine.cores,
+      onRoundsStart: () => {
+        gatewayOverheads.length = 0;
+        infoBytesBefore = info.logBytes();
+      },
+    });
+    // pino writes asynchronously: give the last lines a moment to reach the file.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    const infoLogBytes = info.logBytes() - infoBytesBefore;
+    const latencyRows = latency.rows;
+    const latencyOtherProcessesCpuShare = latency.otherProcessesCpuShare;
     const overheadRows = [
       overhead("sdk", "(b) SDK in-process", latencyRows, "sdk", "direct"),
       overhead("unified", "(c) proxy unified search", latencyRows, "unified", "direct"),
       overhead("unified_cache_hit", "(e) proxy unified search, cache hit", latencyRows, "unified_cache_hit", "direct_milvus"),
       overhead("passthrough", "(d) proxy passthrough", latencyRows, "passthrough", "direct_milvus"),
+      overhead("bare_forwarder", "(f) bare Node forwarder", latencyRows, "bare_forwarder", "direct_milvus"),
+      overhead("passthrough_vs_forwarder", "(d) proxy passthrough", latencyRows, "passthrough", "bare_forwarder"),
       overhead("info_log", "(c) at log_level info", latencyRows, "unified_info_log", "unified"),
     ];
     const infoRow = latencyRows.get("unified_info_log");
@@ -366,27 +449,21 @@ async function main(): Promise<void> {
     await Promise.all([info.stop(), cached.stop()]);
 
     // ---- throughput
-    const throughputPaths: Array<{ path: BenchPath; viaProxy: boolean }> = [
-      { path: directPath(upstreams), viaProxy: false },
-      { path: unifiedSearchPath({ id: "unified", label: "(c) proxy unified search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), viaProxy: true },
-      { path: directMilvusPath(upstreams), viaProxy: false },
-      { path: passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), viaProxy: true },
+    const throughputPaths: Array<{ path: BenchPath; hopPid?: number }> = [
+      { path: directPath(upstreams) },
+      { path: unifiedSearchPath({ id: "unified", label: "(c) proxy unified search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), hopPid: main.child.pid },
+      { path: directMilvusPath(upstreams) },
+      { path: bareForwarderPath(forwarderUrl), hopPid: forwarder.child.pid },
+      { path: passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), hopPid: main.child.pid },
     ];
-    const throughputRows: ThroughputRow[] = throughputPaths.map(({ path }) => ({ id: path.id, label: path.label, runs: [] }));
     log(`Throughput: ${throughputPaths.length} paths × ${settings.concurrency.join("/")} connections × ${settings.throughputMs / 1000} s …`);
-    for (const connections of settings.concurrency) {
-      for (const [position, { path, viaProxy }] of throughputPaths.entries()) {
-        const cpuOf = cpuClocks(upstreams.pid, viaProxy ? main.child.pid : undefined);
-        const run = await withClient(path, connections, "load", (client) =>
-          runThroughput(client, { connections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
-        );
-        throughputRows[position]?.runs.push(run);
-        log(`  ${path.id} @${connections}: ${formatRun(run)}`);
-      }
-    }
+    const throughputRows = await measureThroughput(throughputPaths, settings, upstreams.pid);
+
+    await forwarder.child.stop();
 
     // ---- memory at high concurrency
     const beforeHighConcurrency = processMemory(main.child.pid);
+    const peakReset = resetPeakRss(main.child.pid);
     log(`Memory: ${settings.highConcurrency} connections of unified search on the main proxy …`);
     const run256 = await withClient(unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), settings.highConcurrency, "load", (client) =>
       runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf: cpuClocks(upstreams.pid, main.child.pid), systemCpu: systemBusyCpuMs }),
@@ -430,6 +507,7 @@ async function main(): Promise<void> {
         latencyRounds: settings.latencyRounds,
         throughputSeconds: settings.throughputMs / 1000,
         concurrency: settings.concurrency,
+        proxyCli: values.cli ? currentCli() : "apps/proxy/dist/cli.js",
         upstream: "minimal node:http servers answering fixed bodies serialised once (apps/proxy/src/bench/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
       },
       latency: [...latencyRows.values()],
@@ -442,15 +520,15 @@ async function main(): Promise<void> {
       },
       logging: { addedP50: loggingRow.addedP50, addedP99: loggingRow.addedP99, addedMean: loggingRow.addedMean, bytesPerRequest: infoRequests > 0 ? infoLogBytes / infoRequests : null },
       throughput: throughputRows,
-      memory: { afterStart, beforeHighConcurrency, after256Connections, run256 },
+      memory: { afterStart, beforeHighConcurrency, after256Connections, peakResetBefore256: peakReset, run256 },
       workers,
       targets: [
         target({ target: "added p50 per unified search (c − a)", limit: 0.5, measured: unifiedOverhead.addedP50, unit: " ms", atMost: true }),
         target({ target: "added p99 per unified search (c − a)", limit: 2, measured: unifiedOverhead.addedP99, unit: " ms", atMost: true }),
         target({ target: `passthrough throughput ÷ direct Milvus at ${highest} connections`, limit: 80, measured: passthroughRatio * 100, unit: " %", atMost: false, digits: 0 }),
-        target({ target: `proxy peak RSS after ${settings.highConcurrency} connections (embedded PGlite)`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
+        target({ target: `proxy peak RSS during ${settings.highConcurrency} connections (embedded PGlite)`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
         ...(workers.postgresProxyAtHighConcurrency?.memory
-          ? [target({ target: `proxy peak RSS after ${settings.highConcurrency} connections (PostgreSQL)`, limit: 150, measured: workers.postgresProxyAtHighConcurrency.memory.peakRssMb, unit: " MB", atMost: true, digits: 1 })]
+          ? [target({ target: `proxy peak RSS during ${settings.highConcurrency} connections (PostgreSQL)`, limit: 150, measured: workers.postgresProxyAtHighConcurrency.memory.peakRssMb, unit: " MB", atMost: true, digits: 1 })]
           : []),
       ],
       profile,

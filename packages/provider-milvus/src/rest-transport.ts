@@ -58,15 +58,8 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
     if (callerSignal?.aborted) throw new AbortedError(callerSignal.reason);
 
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new UpstreamTimeoutError("vector_store", timeoutMs));
-    }, timeoutMs);
-    const onCallerAbort = () => controller.abort(new AbortedError(callerSignal?.reason));
-    callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-
+    // undici's own per-request timeouts (no timer and no AbortController per call): the answer's headers, then each
+    // gap in its body, must arrive within `timeoutMs`.
     try {
       const response = await dispatcher.request({
         origin,
@@ -74,13 +67,16 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
         method: "POST",
         headers,
         body: JSON.stringify(body),
-        signal: controller.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        ...(callerSignal ? { signal: callerSignal } : {}),
       });
       const text = await response.body.text();
       return interpretAnswer(response.statusCode, text, host);
     } catch (error) {
       if (callerSignal?.aborted) throw new AbortedError(error);
-      if (timedOut) throw new UpstreamTimeoutError("vector_store", timeoutMs, error);
+      const code = (error as { code?: unknown }).code;
+      if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") throw new UpstreamTimeoutError("vector_store", timeoutMs, error);
       if (error instanceof UpstreamError) throw error;
       throw new UpstreamError({
         upstream: "vector_store",
@@ -89,9 +85,6 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
         message: `Could not reach the vector store at ${host}: ${networkFailureReason(error)}.`,
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener("abort", onCallerAbort);
     }
   }
 

@@ -53,8 +53,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     c.set("startedAt", performance.now());
     c.set("record", record);
     c.set("logger", logger);
-    await next();
+    // Before the response exists: a header added afterwards makes Hono rebuild the response around a stream.
     c.header("x-request-id", requestId);
+    await next();
     if (c.req.path.startsWith("/health/")) return;
     const caller = c.get("caller") as Caller | undefined;
     const entry: CompletedRequest = {

@@ -37,10 +37,17 @@ export interface HttpEmbeddingSettings {
   notFoundHint: string;
 }
 
+function isFiniteNumberArray(value: unknown): value is number[] {
+  if (!Array.isArray(value)) return false;
+  for (let index = 0; index < value.length; index++) if (typeof value[index] !== "number" || !Number.isFinite(value[index])) return false;
+  return true;
+}
+
 const embeddingResponseSchema = z.object({
   data: z.array(
     z.object({
-      embedding: z.array(z.number()),
+      // A plain loop, not z.array(z.number()): this runs over every float of every vector on the hot path.
+      embedding: z.custom<number[]>(isFiniteNumberArray, "must be a list of numbers"),
       index: z.number().int().nonnegative().nullish(),
     }),
   ),

@@ -264,6 +264,24 @@ function endToEndSection(result: EndToEndResult): string[] {
   ];
 }
 
+/**
+ * Where (c)'s added median goes: the price of one more Node HTTP hop (the bare forwarder over direct Milvus), the time
+ * the gateway itself reports inside its handler, and the remainder (the Hono adapter, middleware, writing the answer).
+ */
+function decomposition(results: BenchmarkResults): string[] {
+  const unified = results.overhead.find((row) => row.id === "unified");
+  const hop = results.overhead.find((row) => row.id === "bare_forwarder");
+  if (!unified || !hop || !Number.isFinite(unified.addedP50) || !Number.isFinite(hop.addedP50)) return [""];
+  const inside = results.gatewayReportedOverhead.p50;
+  const rest = unified.addedP50 - hop.addedP50 - inside;
+  return [
+    `Where (c)'s added ${unified.addedP50.toFixed(3)} ms (p50) goes: ~${hop.addedP50.toFixed(3)} ms is one more HTTP hop through Node at all ((f) − (a')), ` +
+      `~${inside.toFixed(3)} ms is the gateway's handler by its own account, and the remaining ~${rest.toFixed(3)} ms is around the handler: the Hono adapter and routing, ` +
+      "auth and request-tracking middleware, serialising and writing the page. (Medians do not add up exactly; read it as an order of size.)",
+    "",
+  ];
+}
+
 /** Above this share of the machine taken by other processes, the run is flagged as noisy. */
 const NOISY_SHARE = 0.1;
 
@@ -321,6 +339,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
     `The proxy's own account of (c), \`x-vs-overhead-ms\` (time inside the gateway minus embedding and Milvus, HTTP parsing and writing excluded): ` +
       `p50 ${milliseconds(results.gatewayReportedOverhead.p50)} ms, p99 ${milliseconds(results.gatewayReportedOverhead.p99)} ms, mean ${milliseconds(results.gatewayReportedOverhead.mean)} ms.`,
     "",
+    ...decomposition(results),
     `Request log at \`info\` instead of \`warn\` (one JSON line per request into a file): ${signed(results.logging.addedP50)} ms p50, ${signed(results.logging.addedP99)} ms p99, ${signed(results.logging.addedMean)} ms mean` +
       `${results.logging.bytesPerRequest === null ? "" : `; ${results.logging.bytesPerRequest.toFixed(0)} bytes of log per request`}.`,
     "",

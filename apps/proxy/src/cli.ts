@@ -41,7 +41,11 @@ function fail(message: string): never {
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
+    // `pnpm start -- --port 4000` hands the `--` through; it is not the end of our options.
+    const args = process.argv.slice(2);
+    if (args[0] === "--") args.shift();
     ({ values } = parseArgs({
+      args,
       options: {
         config: { type: "string", short: "c" },
         port: { type: "string", short: "p" },

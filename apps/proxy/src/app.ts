@@ -67,8 +67,10 @@ export function createApp(options: AppOptions): Hono<Env> {
       caller,
       ...record,
     };
-    const { caller: _omitted, ...logged } = entry;
-    logger.info({ ...logged, key_alias: caller?.alias ?? null }, "request");
+    if (logger.isLevelEnabled("info")) {
+      const { caller: _omitted, ...logged } = entry;
+      logger.info({ ...logged, key_alias: caller?.alias ?? null }, "request");
+    }
     options.requestSink?.record(entry);
   });
 

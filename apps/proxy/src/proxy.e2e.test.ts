@@ -190,6 +190,15 @@ describe("errors", () => {
     const override = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: QUERY, api_base: "http://169.254.169.254" } });
     expect(override.status).toBe(400);
     expect(override.body.error.message).toContain("api_base: unknown field");
+    const huge = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: "x".repeat(1024 * 1024 + 10) } });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe("payload_too_large");
+    // No Content-Length (chunked): the limit is counted as the bytes arrive.
+    const chunks = new ReadableStream<Uint8Array>({ start(controller) { for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(64 * 1024))); controller.close(); } });
+    const streamed = await fetch(`${proxy.url}/v1/vector_stores/docs-cosine/search`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: chunks, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const empty = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: "" });
+    expect(empty.status).toBe(400);
     const badJson = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: "{not json" });
     expect(badJson.status).toBe(400);
     expect(badJson.body.error.code).toBe("invalid_json");

@@ -7,19 +7,46 @@ import type { Env } from "./context.js";
  * get past it). Not JSON or not an object → 400.
  */
 export async function readJsonObject(c: Context<Env>, limitBytes: number): Promise<Record<string, unknown>> {
+  // An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and reads the
+  // 413; past the cap the connection is closed.
+  const drainCap = Math.max(limitBytes * 4, 8 * 1024 * 1024);
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
+  if (declared > drainCap) {
+    c.header("connection", "close");
+    throw new PayloadTooLargeError(limitBytes);
+  }
   // Node's own stream when there is one: touching `c.req.raw.body` makes the adapter build a Fetch Request and a
   // web stream over the socket, which costs more than the rest of a search's gateway work.
-  const body: AsyncIterable<Uint8Array> | null = c.env?.incoming ?? (c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null);
-  if (!body) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limitBytes) throw new PayloadTooLargeError(limitBytes);
-    chunks.push(chunk);
+  const incoming = c.env?.incoming;
+  const chunks: Buffer[] = [];
+  if (incoming) {
+    await new Promise<void>((resolve, reject) => {
+      let size = 0;
+      incoming.on("data", (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > drainCap) {
+          incoming.pause();
+          c.header("connection", "close");
+          reject(new PayloadTooLargeError(limitBytes));
+        } else if (size <= limitBytes) {
+          chunks.push(chunk);
+        }
+      });
+      incoming.once("end", () => (size > limitBytes ? reject(new PayloadTooLargeError(limitBytes)) : resolve()));
+      incoming.once("error", reject);
+      incoming.once("aborted", () => reject(new AbortedError("the client closed the connection")));
+    });
+  } else {
+    const body = c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null;
+    if (!body) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > limitBytes) throw new PayloadTooLargeError(limitBytes);
+      chunks.push(Buffer.from(chunk));
+    }
   }
+  if (chunks.length === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
   const text = Buffer.concat(chunks).toString("utf8");
   let value: unknown;
   try {

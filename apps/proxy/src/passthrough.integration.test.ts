@@ -209,6 +209,33 @@ describeWithMilvusLite("Milvus passthrough", (address) => {
     });
   }
 
+  describe.runIf(url)("two proxy processes on one database", () => {
+    it("an index created on one is live on the other at once; deleted, it stops there within the cache TTL", async () => {
+      const settings = `  database_url: ${inSchema(url!)}\n  auth_cache_ttl_ms: 1000`;
+      const first = await startTestProxy(config(address, settings));
+      const second = await startTestProxy(config(address, settings));
+      try {
+        const name = `shared-${randomBytes(3).toString("hex")}`;
+        expect((await first.call("/v1/indexes", { body: { index_name: name, litellm_params: { vector_store_index: "shared_collection", vector_store_name: "milvus-store" } } })).status).toBe(201);
+        const key = (await first.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: name, index_permissions: ["read"] }] } })).body.key as string;
+        const has = () => second.call("/milvus/v2/vectordb/collections/has", { body: { collectionName: name }, key });
+        expect((await has()).status).toBe(200);
+        expect((await first.call(`/v1/indexes/${name}`, { method: "DELETE" })).status).toBe(200);
+        const deletedAt = Date.now();
+        let status = 200;
+        while (status === 200 && Date.now() - deletedAt < 5000) {
+          await new Promise((done) => setTimeout(done, 100));
+          status = (await has()).status;
+        }
+        expect(status).toBe(404);
+        expect(Date.now() - deletedAt).toBeLessThan(2500);
+      } finally {
+        await first.stop();
+        await second.stop();
+      }
+    }, 60_000);
+  });
+
   describe.runIf(url)("with the database down", () => {
     it("answers 503 for virtual keys, never access; the master key and health tell the truth", async () => {
       const relay = await startRelay(new URL(inSchema(url!)));

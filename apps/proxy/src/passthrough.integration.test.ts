@@ -228,7 +228,7 @@ describeWithMilvusLite("Milvus passthrough", (address) => {
           status = (await has()).status;
         }
         expect(status).toBe(404);
-        expect(Date.now() - deletedAt).toBeLessThan(2500);
+        expect(Date.now() - deletedAt).toBeLessThan(3000); // the 1 s TTL plus request time on a busy machine
       } finally {
         await first.stop();
         await second.stop();

@@ -1,8 +1,8 @@
-import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { createMilvusProvider, isMilvusSuccess, type MilvusTransport } from "@vs/provider-milvus";
 import { createVectorStores, type VectorStores } from "@vs/sdk";
+import { startEmbeddingServer } from "./test-support/embedding-server.js";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 import { describeWithMilvusLite, seededRandom, similarity, type Metric } from "./test-support/milvus-lite.js";
 
@@ -26,7 +26,7 @@ describeWithMilvusLite("search against Milvus Lite", (address) => {
   const run = `${Date.now().toString(36)}${Math.floor(random() * 1e6)}`;
   const collection = (metric: Metric) => `it_${metric.toLowerCase()}_${run}`;
 
-  let embeddingServer: Server;
+  let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
   let embeddingBase: string;
   let vectorStores: VectorStores;
   let transport: MilvusTransport;
@@ -50,17 +50,8 @@ describeWithMilvusLite("search against Milvus Lite", (address) => {
 
   beforeAll(async () => {
     // An OpenAI-compatible embedding server that knows the test's query vectors ("query 0" … "query 3").
-    embeddingServer = createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk) => (text += chunk));
-      request.on("end", () => {
-        const input = (JSON.parse(text) as { input: string[] }).input;
-        response.setHeader("content-type", "application/json");
-        response.end(JSON.stringify({ object: "list", model: "test-embedding", data: input.map((item, index) => ({ object: "embedding", index, embedding: queries[Number(item.split(" ")[1])] })), usage: { prompt_tokens: input.length * 2, total_tokens: input.length * 2 } }));
-      });
-    });
-    await new Promise<void>((done) => embeddingServer.listen(0, "127.0.0.1", done));
-    embeddingBase = `http://127.0.0.1:${(embeddingServer.address() as { port: number }).port}/v1`;
+    embeddingServer = await startEmbeddingServer((text) => queries[Number(text.split(" ")[1])]!);
+    embeddingBase = embeddingServer.apiBase;
 
     const provider = createMilvusProvider();
     transport = provider.transportFor({ api_base: `grpc://${address}` }).transport;
@@ -127,7 +118,7 @@ general_settings: { master_key: ${MASTER_KEY} }
     if (transport) for (const metric of METRICS) await transport.call("collections/drop", { collectionName: collection(metric) }).catch(() => undefined);
     await proxy?.stop();
     await vectorStores?.close();
-    await new Promise<void>((done) => (embeddingServer ? embeddingServer.close(() => done()) : done()));
+    await embeddingServer?.close();
   });
 
   type Params = Record<string, unknown>;

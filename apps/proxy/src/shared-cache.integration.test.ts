@@ -1,7 +1,7 @@
-import { createServer, type Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMilvusRestServer } from "@vs/provider-milvus/testing";
+import { startEmbeddingServer } from "./test-support/embedding-server.js";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 
 // Two proxies with `cache: {type: redis}` share query embeddings: what one embedded, the other does not embed again.
@@ -11,25 +11,14 @@ if (!redisUrl && process.env["CI"] === "true") throw new Error("VS_TEST_REDIS_UR
 const DIM = 8;
 
 (redisUrl ? describe : describe.skip)(`shared embedding cache in Redis${redisUrl ? "" : " (skipped: VS_TEST_REDIS_URL not set — `pnpm test` starts Redis when redis-server is installed)"}`, () => {
-  let embeddingServer: Server;
-  let embeddingCalls: string[] = [];
+  let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
   let milvus: Awaited<ReturnType<typeof startMilvusRestServer>>;
   let first: TestProxy;
   let second: TestProxy;
 
   beforeAll(async () => {
-    embeddingServer = createServer((request, response) => {
-      let text = "";
-      request.on("data", (chunk) => (text += chunk));
-      request.on("end", () => {
-        const input = (JSON.parse(text) as { input: string[] }).input;
-        embeddingCalls.push(...input);
-        response.setHeader("content-type", "application/json");
-        response.end(JSON.stringify({ data: input.map((item, index) => ({ index, embedding: Array.from({ length: DIM }, (_, position) => (item.length + position) % 3) })), usage: { prompt_tokens: input.length, total_tokens: input.length } }));
-      });
-    });
-    await new Promise<void>((done) => embeddingServer.listen(0, "127.0.0.1", done));
-    const embeddingBase = `http://127.0.0.1:${(embeddingServer.address() as { port: number }).port}/v1`;
+    embeddingServer = await startEmbeddingServer((text) => Array.from({ length: DIM }, (_, position) => (text.length + position) % 3));
+    const embeddingBase = embeddingServer.apiBase;
     milvus = await startMilvusRestServer();
     const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     await post("collections/create", { collectionName: "docs", schema: { fields: [
@@ -54,11 +43,12 @@ general_settings:
     await first?.stop();
     await second?.stop();
     await milvus?.close();
-    await new Promise<void>((done) => (embeddingServer ? embeddingServer.close(() => done()) : done()));
+    await embeddingServer?.close();
   });
 
   it("embeds a query once across processes", async () => {
-    embeddingCalls = [];
+    const embeddingCalls = embeddingServer.inputs;
+    embeddingCalls.length = 0;
     const query = `shared question ${randomBytes(4).toString("hex")}`;
     expect((await first.call("/v1/vector_stores/docs/search", { body: { query } })).status).toBe(200);
     expect(embeddingCalls).toEqual([query]);

@@ -14,8 +14,8 @@
  * VS_CACHE_DIR: where the Milvus Lite venv is cached (default <repo>/.cache/vs).
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { chown, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -149,74 +149,16 @@ async function startMilvusLiteService(root) {
 
 // ---------------------------------------------------------------- PostgreSQL
 
-/** Debian keeps the server binaries in /usr/lib/postgresql/<major>/bin, off PATH; the newest major wins. */
-function findPostgresBinDirectory() {
-  const debianRoot = "/usr/lib/postgresql";
-  const debianDirectories = existsSync(debianRoot)
-    ? readdirSync(debianRoot)
-        .filter((major) => /^\d+$/.test(major))
-        .sort((a, b) => Number(b) - Number(a))
-        .map((major) => join(debianRoot, major, "bin"))
-    : [];
-  const pathDirectories = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
-  return [...debianDirectories, ...pathDirectories].find((directory) => ["initdb", "pg_ctl", "createdb"].every((tool) => existsSync(join(directory, tool)))) ?? null;
-}
-
+/** The same private cluster the benchmark uses (apps/proxy/src/dev-services/private-postgres.ts, built by `pnpm build`). */
 async function startPostgres() {
-  const binDirectory = findPostgresBinDirectory();
-  if (binDirectory === null) throw new ServiceSkipped("no initdb/pg_ctl/createdb under /usr/lib/postgresql/*/bin or on PATH (Debian: apt-get install postgresql)");
-  const tool = (name) => join(binDirectory, name);
-
-  // initdb refuses to run as root, so as root the cluster belongs to an unprivileged user.
-  const runAs = process.getuid?.() === 0 ? await unprivilegedPostgresUser() : null;
-  const asOwner = (command, args) => (runAs === null ? [command, args] : ["runuser", ["-u", runAs.name, "--", command, ...args]]);
-
-  const clusterRoot = await mkdtemp(join(tmpdir(), "vs-test-postgres-"));
-  temporaryDirectories.push(clusterRoot);
-  if (runAs !== null) await chown(clusterRoot, runAs.uid, runAs.gid);
-  const dataDirectory = join(clusterRoot, "data");
-  const logFile = join(clusterRoot, "postgres.log");
-  const port = await pickFreePort();
-
-  await mustSucceed("initdb", ...asOwner(tool("initdb"), ["-D", dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]), clusterRoot);
-  // Durability settings are off: the cluster is thrown away after the run.
-  const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k '${clusterRoot}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  const stop = async () => {
-    await runCommand(...asOwner(tool("pg_ctl"), ["-D", dataDirectory, "-m", "fast", "-w", "-t", "30", "stop"]), clusterRoot);
-  };
+  const { startPrivatePostgres, PostgresNotInstalledError } = await import(pathToFileURL(join(repositoryRoot, "apps/proxy/dist/dev-services/private-postgres.js")).href);
   try {
-    await mustSucceed("pg_ctl start", ...asOwner(tool("pg_ctl"), ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "-o", serverOptions, "start"]), clusterRoot);
+    const postgres = await startPrivatePostgres({ database: "vs_test" });
+    return { value: postgres.url, address: `127.0.0.1:${postgres.port} (database vs_test)`, stop: () => postgres.stop() };
   } catch (error) {
-    const log = await readFile(logFile, "utf8").catch(() => "");
-    await stop().catch(() => {});
-    throw new Error(`${error instanceof Error ? error.message : error}\n${lastLines(log, 15)}`);
-  }
-  try {
-    await mustSucceed("createdb", tool("createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "vs_test"], clusterRoot);
-  } catch (error) {
-    await stop().catch(() => {});
+    if (error instanceof PostgresNotInstalledError) throw new ServiceSkipped(error.message);
     throw error;
   }
-  return { value: `postgresql://postgres@127.0.0.1:${port}/vs_test`, address: `127.0.0.1:${port} (database vs_test)`, stop };
-}
-
-/** The `postgres` OS user when the postgresql package created it, else a dedicated system user created once. */
-async function unprivilegedPostgresUser() {
-  for (const name of ["postgres", "vs-postgres"]) {
-    const ids = await userIds(name);
-    if (ids !== null) return { name, ...ids };
-  }
-  await mustSucceed("useradd", "useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "vs-postgres"], "/");
-  const ids = await userIds("vs-postgres");
-  if (ids === null) throw new Error("created the user vs-postgres but cannot look it up");
-  return { name: "vs-postgres", ...ids };
-}
-
-async function userIds(name) {
-  const uid = await runCommand("id", ["-u", name], "/").catch(() => null);
-  const gid = await runCommand("id", ["-g", name], "/").catch(() => null);
-  if (uid?.exitCode !== 0 || gid?.exitCode !== 0) return null;
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
 // ---------------------------------------------------------------- Redis
@@ -261,29 +203,6 @@ async function startRedis(root) {
 }
 
 // ---------------------------------------------------------------- helpers
-
-function runCommand(command, args, cwd) {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], cwd });
-    let stdout = "";
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (exitCode) => resolveRun({ exitCode, stdout, output }));
-  });
-}
-
-async function mustSucceed(label, command, args, cwd) {
-  const result = await runCommand(command, args, cwd);
-  if (result.exitCode !== 0) throw new Error(`${label} exited with ${result.exitCode}\n${lastLines(result.output, 15)}`);
-  return result;
-}
 
 function lastLines(text, count) {
   return text.trim().split("\n").slice(-count).join("\n");

@@ -13,16 +13,8 @@ import {
   postgresDatabase,
   startTcpForwarder,
   type TestDatabaseHandle,
+  rejection,
 } from "./test-support/databases.js";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 /** Resources a test opened, closed in reverse order whatever happens. */
 const opened: Array<() => Promise<void>> = [];

@@ -4,16 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey, keyAllows } from "./keys.js";
 import { openAuthStore, type AuthStore } from "./store.js";
-import { describeEachDatabase, type TestDatabaseHandle } from "./test-support/databases.js";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
+import { describeEachDatabase, rejection, type TestDatabaseHandle } from "./test-support/databases.js";
 
 describeEachDatabase("auth store", (database) => {
   let handle: TestDatabaseHandle;

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 
 /** A child process of the benchmark, with the last lines of its stderr kept for error messages. */
 export interface ManagedChild {
@@ -97,16 +96,7 @@ export class ProcessRegistry {
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (for children that take `--port`). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from "../dev-services/private-postgres.js";
 
 export interface ProcessMemory {
   /** Peak resident set size since the process started (VmHWM), in MB. */

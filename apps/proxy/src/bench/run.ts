@@ -14,7 +14,7 @@ import { runEndToEnd, type EndToEndResult } from "./end-to-end.js";
 import { describeError, runSequential, runThroughput, type BenchPath, type CpuClock, type PathClient, type SequentialRun, type ThroughputRun } from "./load.js";
 import { machineFacts } from "./machine.js";
 import { bareForwarderPath, directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
-import { startPrivatePostgres } from "./postgres.js";
+import { startPrivatePostgres } from "../dev-services/private-postgres.js";
 import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, resetPeakRss, systemBusyCpuMs, type ManagedChild, type ProcessMemory } from "./processes.js";
 import { benchProxyConfig, currentCli, setUpProxy, startProxyProcess, useCli, type ProxyProcess } from "./proxy-process.js";
 import {
@@ -167,7 +167,7 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
   let postgres: Awaited<ReturnType<typeof startPrivatePostgres>>;
   try {
     log("Starting a private PostgreSQL cluster for the workers comparison …");
-    postgres = await startPrivatePostgres();
+    postgres = await startPrivatePostgres({ database: "vs_bench" });
   } catch (error) {
     return { status: "skipped", reason: `--workers needs a shared PostgreSQL and none could be started: ${describeError(error)}` };
   }

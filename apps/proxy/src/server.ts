@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
-import { BadRequestError, parseInput, proxyConfigSchema, type ProxyConfig, type VectorStoreProvider } from "@vs/core";
-import { createMilvusProvider, type MilvusProvider } from "@vs/provider-milvus";
+import { proxyConfigSchema, type ProxyConfig } from "@vs/core";
+import { createMilvusProvider, type MilvusOptions, type MilvusProvider } from "@vs/provider-milvus";
+import { vectorStoreProviders } from "./providers.js";
 import { EmbeddingCache, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, type EmbeddingCacheStore } from "@vs/embeddings";
 import { createVectorStores, type VectorStores } from "@vs/sdk";
 import { createApp } from "./app.js";
@@ -50,17 +51,11 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: "vs-proxy" }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
 }
 
-/** Checks every registry entry against its provider's strict schema now, so a typo stops the start, not a request. */
-function validateRegistry(config: ProxyConfig, providers: Map<string, VectorStoreProvider<unknown>>): void {
+/** Every registry entry's embedding model must be known now, so a typo stops the start, not a request. */
+function validateRegistryModels(config: ProxyConfig): void {
   config.vector_store_registry.forEach((entry, index) => {
-    const where = `vector_store_registry[${index}].litellm_params`;
-    const { vector_store_id: _id, custom_llm_provider: provider, litellm_embedding_model: model, litellm_embedding_config: _config, ...providerParams } = entry.litellm_params;
-    const implementation = providers.get(provider);
-    if (!implementation) {
-      throw new BadRequestError(`Invalid config: ${where}.custom_llm_provider: unknown provider "${provider}"; available: ${[...providers.keys()].join(", ")}`, { code: "invalid_config" });
-    }
-    parseInput(implementation.optionsSchema, providerParams, { what: "config", prefix: where });
-    if (model) assertKnownModel(config, model, `${where}.litellm_embedding_model`);
+    const model = entry.litellm_params.litellm_embedding_model;
+    if (model) assertKnownModel(config, model, `vector_store_registry[${index}].litellm_params.litellm_embedding_model`);
   });
 }
 
@@ -84,18 +79,17 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     }
 
     const milvus: MilvusProvider = createMilvusProvider({ env });
-    const providers = new Map<string, VectorStoreProvider<unknown>>([[milvus.id, milvus as VectorStoreProvider<unknown>]]);
-    validateRegistry(config, providers);
+    validateRegistryModels(config);
 
     const masterKey = await resolveMasterKey({ configured: settings.master_key, env, dataDir });
     const embeddingCache = createEmbeddingCache(settings, logger, cleanups);
-    const vectorStores: VectorStores = createVectorStores({ providers: [...providers.values()], models: modelAliases(config.model_list), embeddingCache, env });
+    const vectorStores: VectorStores = createVectorStores({ providers: vectorStoreProviders({ env, milvus }), models: modelAliases(config.model_list), embeddingCache, env });
     cleanups.unshift(() => vectorStores.close());
-    const registry = new StoreRegistry(config.vector_store_registry);
+    const registry = new StoreRegistry(config.vector_store_registry, (params, where) => vectorStores.prepareStore(params, { where }));
 
     if (isDemo) {
       const store = registry.get(DEMO_STORE_NAME);
-      await loadDemoCollection({ vectorStores, milvus, apiBase: String(store.params["api_base"]), dataDir, log, progress: progressBar("Embedding the demo corpus") });
+      await loadDemoCollection({ vectorStores, milvus, apiBase: String((store.prepared.options as MilvusOptions).api_base), dataDir, log, progress: progressBar("Embedding the demo corpus") });
     }
 
     const databaseUrl = settings.database_url ?? env["DATABASE_URL"];

@@ -1,5 +1,5 @@
 import { BadRequestError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
-import type { EmbeddingModelAlias } from "@vs/sdk";
+import type { EmbeddingModelAlias, PreparedStore } from "@vs/sdk";
 
 /** A vector store of the config's `vector_store_registry`, as the gateway serves it. */
 export interface RegisteredStore {
@@ -7,29 +7,34 @@ export interface RegisteredStore {
   name: string;
   /** `vector_store_id`: the real collection for searches. */
   id: string;
+  /** The provider's `id` (a `custom_llm_provider` alias is resolved to it). */
   provider: string;
   embeddingModel: string | undefined;
-  /** The admin's `litellm_params`, handed to the SDK as they are (credentials included: never sent to a client). */
-  params: VectorStoreEntry["litellm_params"];
+  /** The admin's `litellm_params`, parsed once by the provider (credentials included: never sent to a client). */
+  prepared: PreparedStore;
 }
+
+/** Parses one registry entry's `litellm_params` (the SDK's `prepareStore`); `where` prefixes the fields it names. */
+export type PrepareStore = (params: VectorStoreEntry["litellm_params"], where: string) => PreparedStore;
 
 export class StoreRegistry {
   private readonly byName = new Map<string, RegisteredStore>();
   /** `null`: several entries share the collection, so only their names find them. */
   private readonly byId = new Map<string, RegisteredStore | null>();
 
-  constructor(entries: VectorStoreEntry[]) {
-    for (const entry of entries) {
+  constructor(entries: VectorStoreEntry[], prepare: PrepareStore) {
+    entries.forEach((entry, index) => {
+      const prepared = prepare(entry.litellm_params, `vector_store_registry[${index}].litellm_params`);
       const store: RegisteredStore = {
         name: entry.vector_store_name,
         id: entry.litellm_params.vector_store_id,
-        provider: entry.litellm_params.custom_llm_provider,
+        provider: prepared.provider.id,
         embeddingModel: entry.litellm_params.litellm_embedding_model,
-        params: entry.litellm_params,
+        prepared,
       };
       this.byName.set(store.name, store);
       this.byId.set(store.id, this.byId.has(store.id) ? null : store);
-    }
+    });
   }
 
   /** By `vector_store_name` first, then by `vector_store_id`. */

@@ -1,5 +1,3 @@
-import type { z } from "zod";
-import type { Filter, RankingOptions, SearchResultRow } from "./search.js";
 
 /** Usage of one embedding call, in the OpenAI shape. */
 export interface EmbeddingUsage {
@@ -34,32 +32,4 @@ export interface EmbeddingModel {
   close?(): Promise<void>;
 }
 
-/** What a provider receives: already validated, already embedded. */
-export interface ProviderSearchRequest<Options> {
-  vectorStoreId: string;
-  queryVector: number[];
-  searchQuery: string | string[];
-  filters?: Filter | undefined;
-  maxNumResults?: number | undefined;
-  rankingOptions?: RankingOptions | undefined;
-  /** The provider's own parameters, already parsed by its `optionsSchema`. */
-  options: Options;
-}
-
-export interface ProviderSearchResult {
-  data: SearchResultRow[];
-}
-
-/**
- * A vector store: given a query vector, returns rows best first with `score` meaning "higher is better".
- * Implementations live in `packages/provider-*`; the SDK and the proxy run the same instance.
- */
-export interface VectorStoreProvider<Options = unknown> {
-  readonly specificationVersion: "v1";
-  /** The `custom_llm_provider` value that selects it, e.g. `milvus`. */
-  readonly id: string;
-  /** Strict schema of the provider's own parameters; errors name each bad field. */
-  readonly optionsSchema: z.ZodType<Options>;
-  search(request: ProviderSearchRequest<Options>, options?: CallOptions): Promise<ProviderSearchResult>;
-  close(): Promise<void>;
-}
+export * from "./provider-spec.js";

@@ -1,5 +1,6 @@
 export * from "./milvus-transport.js";
 export * from "./milvus-options.js";
+export * from "./milvus-caller-options.js";
 export * from "./milvus-api.js";
 export * from "./milvus-error.js";
 export * from "./milvus-filters.js";

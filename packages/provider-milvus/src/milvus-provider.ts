@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type VectorStoreProvider } from "@vs/core";
+import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider } from "@vs/core";
+import { milvusErrorFromResponse } from "./milvus-error.js";
+import { milvusCallerOptionsSchema, mergeMilvusOptions, type MilvusCallerOptions } from "./milvus-caller-options.js";
 import { milvusOptionsSchema, resolveMilvusConnection, type Environment, type MilvusConnection, type MilvusGrpcConnection, type MilvusOptions } from "./milvus-options.js";
 import { CollectionFactsCache, searchMilvus } from "./milvus-search.js";
-import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
+import { isMilvusSuccess, type MilvusCallOptions, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
 import { createRestTransport } from "./rest-transport.js";
 
 export interface MilvusProviderSettings {
@@ -21,9 +23,10 @@ export interface MilvusTransportHandle {
   displayAddress: string;
 }
 
-export interface MilvusProvider extends VectorStoreProvider<MilvusOptions> {
+export interface MilvusProvider extends VectorStoreProvider<MilvusOptions, MilvusCallerOptions> {
   readonly id: "milvus";
-  readonly optionsSchema: typeof milvusOptionsSchema;
+  readonly storeOptionsSchema: typeof milvusOptionsSchema;
+  readonly callerOptionsSchema: typeof milvusCallerOptionsSchema;
   /** The transport for these options, created once per (transport kind, api_base, api_key) and reused. */
   transportFor(options: MilvusOptions): MilvusTransportHandle;
 }
@@ -53,9 +56,11 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
   }
 
   return {
-    specificationVersion: "v1",
+    specificationVersion: "v2",
     id: "milvus",
-    optionsSchema: milvusOptionsSchema,
+    storeOptionsSchema: milvusOptionsSchema,
+    callerOptionsSchema: milvusCallerOptionsSchema,
+    mergeOptions: mergeMilvusOptions,
     transportFor(options) {
       const { connection, transport } = connectionFor(options);
       return { transport, dbName: options.dbName, displayAddress: connection.displayAddress };
@@ -63,6 +68,13 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
     async search(request: ProviderSearchRequest<MilvusOptions>, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
       const { transport, connectionKey } = connectionFor(request.options);
       return searchMilvus(request, { transport, connectionKey, collections }, callOptions);
+    },
+    async checkHealth(target: ProviderStoreTarget<MilvusOptions>, callOptions: CallOptions = {}): Promise<void> {
+      const { transport } = connectionFor(target.options);
+      const body: Record<string, unknown> = { collectionName: target.vectorStoreId };
+      if (target.options.dbName !== undefined) body.dbName = target.options.dbName;
+      const answer = await transport.call("collections/has", body, { signal: callOptions.signal, timeoutMs: Math.min(target.options.timeout_ms ?? 5_000, 5_000) });
+      if (!isMilvusSuccess(answer.code)) throw milvusErrorFromResponse(answer, { operation: `check collection "${target.vectorStoreId}"` });
     },
     async close() {
       const open = [...transports.values()];

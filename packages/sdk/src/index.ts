@@ -1,3 +1,3 @@
-export { createVectorStores, vectorStores } from "./vector-stores.js";
-export type { EmbeddingModelAlias, SearchCallOptions, SearchOutcome, VectorStores, VectorStoresOptions } from "./vector-stores.js";
+export { createVectorStores, defaultProviders, vectorStores } from "./vector-stores.js";
+export type { EmbeddingModelAlias, PreparedStore, PrepareStoreOptions, SearchCallOptions, StoreSearchRequest, SearchOutcome, VectorStores, VectorStoresOptions } from "./vector-stores.js";
 export type { SearchPage, VectorStoreSearchParamsInput } from "@vs/core";

@@ -6,6 +6,7 @@ import {
   requestedCollection,
   rewritePassthroughRequest,
   rewritePassthroughResponse,
+  type MilvusOptions,
   type MilvusProvider,
 } from "@vs/provider-milvus";
 import type { AuthStore } from "@vs/auth";
@@ -66,7 +67,7 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     }
     record.vector_store = store.name;
 
-    const { transport, dbName } = milvus.transportFor(store.params as never);
+    const { transport, dbName } = milvus.transportFor(store.prepared.options as MilvusOptions);
     const started = performance.now();
     const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: clientSignal(c) });
     record.upstream_ms = performance.now() - started;

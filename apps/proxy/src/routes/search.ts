@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { BadRequestError, openAISearchFields, parseInput } from "@vs/core";
-import { milvusOptionsSchema } from "@vs/provider-milvus";
+import { BadRequestError, openAISearchFields, parseInput, type AnyVectorStoreProvider, type Filter, type RankingOptions } from "@vs/core";
 import type { VectorStores } from "@vs/sdk";
 import { authorizeStore, type IndexLookup } from "../access.js";
 import { clientSignal, readJsonObject } from "../http/body.js";
@@ -10,15 +9,29 @@ import type { StoreRegistry } from "../store-registry.js";
 import type { Guardrails } from "../guardrails.js";
 
 /**
- * The body of `POST /v1/vector_stores/{id}/search`: OpenAI's fields plus the Milvus search knobs a caller may turn.
- * Credentials, `api_base`, `dbName`, `partitionNames`, `annsField`, the text field and the embedding model are the
- * admin's (the registry's) — sending them is a 400 naming the field. A caller's `filter` is ANDed with the admin's.
+ * The body of `POST /v1/vector_stores/{id}/search`: OpenAI's fields plus what the store's provider lets a caller add
+ * (its `callerOptionsSchema`; for Milvus the search knobs). Credentials, addresses, the database, the text field and
+ * the embedding model are the admin's — sending them is a 400 naming the field. Built once per provider.
  */
-export const searchBodySchema = z.strictObject({
-  ...openAISearchFields,
-  ...milvusOptionsSchema.pick({ limit: true, offset: true, filter: true, outputFields: true, searchParams: true, consistencyLevel: true, groupingField: true, groupSize: true }).shape,
-});
-export type SearchBody = z.infer<typeof searchBodySchema>;
+const bodySchemas = new WeakMap<AnyVectorStoreProvider, z.ZodType<SearchBody>>();
+
+export interface SearchBody {
+  query: string | string[];
+  filters?: Filter | undefined;
+  max_num_results?: number | undefined;
+  ranking_options?: RankingOptions | undefined;
+  rewrite_query?: boolean | undefined;
+  [callerOption: string]: unknown;
+}
+
+export function searchBodySchema(provider: AnyVectorStoreProvider): z.ZodType<SearchBody> {
+  let schema = bodySchemas.get(provider);
+  if (!schema) {
+    schema = z.strictObject({ ...provider.callerOptionsSchema.shape, ...openAISearchFields }) as unknown as z.ZodType<SearchBody>;
+    bodySchemas.set(provider, schema);
+  }
+  return schema;
+}
 
 export function searchRoutes(options: { registry: StoreRegistry; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number; guardrails: Guardrails }): Hono<Env> {
   const { registry, vectorStores, indexes, maxBodyBytes, guardrails } = options;
@@ -29,16 +42,17 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     const record = c.get("record");
     record.vector_store = store.name;
     await authorizeStore(c.get("caller"), store, "read", indexes);
-    const body = parseInput(searchBodySchema, await readJsonObject(c, maxBodyBytes), { what: "search request" });
+    const provider = store.prepared.provider;
+    const { query, filters, max_num_results, ranking_options, rewrite_query, ...callerOptions } = parseInput(searchBodySchema(provider), await readJsonObject(c, maxBodyBytes), { what: "search request" });
+    if (rewrite_query === true) {
+      throw new BadRequestError("rewrite_query: query rewriting is not supported by this gateway (no rewriting model is configured); send the query as it should be searched.", { param: "rewrite_query", code: "unsupported_parameter" });
+    }
     if (!store.embeddingModel) {
       throw new BadRequestError(`Vector store "${store.name}" has no litellm_embedding_model in its registry entry, so it cannot be searched by text.`, { param: "vector_store_id", code: "vector_store_not_searchable" });
     }
     const storeGuardrails = guardrails.forStore(store.name);
-    storeGuardrails.checkQuery(body.query);
-    const adminFilter = typeof store.params["filter"] === "string" ? store.params["filter"] : undefined;
-    const filter = adminFilter && body.filter ? `(${adminFilter}) and (${body.filter})` : body.filter ?? adminFilter;
-    const params = { ...store.params, ...body, litellm_embedding_model: store.embeddingModel, ...(filter === undefined ? {} : { filter }) };
-    const outcome = await vectorStores.searchWithOutcome(params, { signal: clientSignal(c) });
+    storeGuardrails.checkQuery(query);
+    const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, { signal: clientSignal(c) });
 
     record.result_count = outcome.page.data.length;
     record.embedding_ms = outcome.timings.embeddingMs;

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
+import { ConfigurationError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
 import type { EmbeddingModelAlias, PreparedStore } from "@vs/sdk";
 
 /** A vector store of the config's `vector_store_registry`, as the gateway serves it. */
@@ -69,6 +69,6 @@ export function modelAliases(models: ModelEntry[]): Record<string, EmbeddingMode
 
 export function assertKnownModel(config: ProxyConfig, model: string, where: string): void {
   if (!model.includes("/") && !config.model_list.some((entry) => entry.model_name === model)) {
-    throw new BadRequestError(`Invalid config: ${where}: "${model}" is neither a model_list model_name nor "<provider>/<model>"`, { code: "invalid_config", param: where });
+    throw new ConfigurationError(`Invalid config: ${where}: "${model}" is neither a model_list model_name nor "<provider>/<model>"`, { param: where });
   }
 }

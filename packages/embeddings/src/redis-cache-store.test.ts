@@ -126,7 +126,7 @@ describe("RedisEmbeddingCacheStore with Redis down", () => {
     expect(model.calls).toEqual([["alpha", "beta"], ["alpha", "beta"]]);
     // The two reads fail before the embed; the unawaited writes may still be failing.
     expect(storeErrors.length).toBeGreaterThanOrEqual(2);
-    expect(storeErrors.every((error) => error instanceof UpstreamError)).toBe(true);
+    expect(storeErrors.every((error) => UpstreamError.isInstance(error))).toBe(true);
   });
 
   it("lets a tiered store keep answering from its local cache", async () => {
@@ -136,7 +136,7 @@ describe("RedisEmbeddingCacheStore with Redis down", () => {
     await tiered.setMany([{ key: "k1", vector: [1, 2] }]);
     expect(await tiered.getMany(["k1", "k2"])).toEqual([[1, 2], undefined]);
     expect(sharedErrors).toHaveLength(2);
-    expect(sharedErrors.every((error) => error instanceof UpstreamError)).toBe(true);
+    expect(sharedErrors.every((error) => UpstreamError.isInstance(error))).toBe(true);
   });
 });
 

@@ -178,7 +178,7 @@ export class RedisEmbeddingCacheStore implements EmbeddingCacheStore {
       return await withTimeout(body(client), this.#commandTimeoutMs, () => new UpstreamTimeoutError("cache", this.#commandTimeoutMs));
     } catch (error) {
       this.#errors++;
-      if (error instanceof UpstreamError || error instanceof UpstreamTimeoutError) throw error;
+      if (UpstreamError.isInstance(error) || UpstreamTimeoutError.isInstance(error)) throw error;
       throw new UpstreamError({
         upstream: "cache",
         message: `Redis embedding cache ${command} failed: ${this.#redact(messageOf(error))}`,

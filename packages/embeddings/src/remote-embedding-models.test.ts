@@ -164,7 +164,7 @@ describe("azure/", () => {
       try {
         createEmbeddingModel("azure/deployment", config, { env: {} });
       } catch (error) {
-        if (error instanceof BadRequestError) return error;
+        if (BadRequestError.isInstance(error)) return error;
         throw error;
       }
       throw new Error("expected a BadRequestError");

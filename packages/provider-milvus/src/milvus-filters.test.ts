@@ -6,7 +6,7 @@ function rejection(filter: Filter): BadRequestError {
   try {
     buildMilvusFilter(filter);
   } catch (error) {
-    if (error instanceof BadRequestError) return error;
+    if (BadRequestError.isInstance(error)) return error;
     throw error;
   }
   throw new Error("expected the filter to be rejected");

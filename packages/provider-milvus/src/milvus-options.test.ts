@@ -6,7 +6,7 @@ function parseError(input: unknown): BadRequestError {
   try {
     parseInput(milvusOptionsSchema, input, { what: "milvus parameters" });
   } catch (error) {
-    if (error instanceof BadRequestError) return error;
+    if (BadRequestError.isInstance(error)) return error;
     throw error;
   }
   throw new Error("expected a validation error");

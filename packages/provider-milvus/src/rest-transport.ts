@@ -77,7 +77,7 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
       if (callerSignal?.aborted) throw new AbortedError(error);
       const code = (error as { code?: unknown }).code;
       if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") throw new UpstreamTimeoutError("vector_store", timeoutMs, error);
-      if (error instanceof UpstreamError) throw error;
+      if (UpstreamError.isInstance(error)) throw error;
       throw new UpstreamError({
         upstream: "vector_store",
         status: 502,

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { BadRequestError, ForbiddenError, NotFoundError, VsError } from "@vs/core";
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from "@vs/core";
 import {
   COLLECTIONLESS_ENDPOINTS,
   classifyPassthroughPath,
@@ -41,7 +41,7 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     const path = c.req.path.slice("/milvus".length);
     const route = classifyPassthroughPath(path);
     if (!route) throw new ForbiddenError(`The Milvus endpoint "${path}" is not available through this gateway.`, { code: "endpoint_not_allowed" });
-    if (c.req.method !== "POST") throw new VsError({ message: `Milvus REST v2 endpoints take POST, not ${c.req.method}.`, status: 405, code: "method_not_allowed", type: "invalid_request_error" });
+    if (c.req.method !== "POST") throw new MethodNotAllowedError(`Milvus REST v2 endpoints take POST, not ${c.req.method}.`);
     const caller = c.get("caller");
     if (c.req.header("db-name") !== undefined) throw new BadRequestError("DB-Name: the database is fixed by the gateway's configuration; remove this header.", { param: "DB-Name", code: "database_pinned" });
     const body = await readJsonObject(c, maxBodyBytes);

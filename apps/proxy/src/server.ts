@@ -18,7 +18,7 @@ import { milvusPassthroughRoutes } from "./routes/milvus.js";
 import { SpendWriter } from "./spend-writer.js";
 import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
-import { StoreRegistry, assertKnownModel, modelAliases } from "./store-registry.js";
+import { StoreRegistry, assertEmbeddingModelList, assertKnownModel, modelAliases } from "./store-registry.js";
 
 export interface ProxyOptions {
   /** Path of config.yaml; without it the proxy runs on embedded defaults. */
@@ -62,6 +62,7 @@ function validateRegistry(config: ProxyConfig, providers: Map<string, VectorStor
     parseInput(implementation.optionsSchema, providerParams, { what: "config", prefix: where });
     if (model) assertKnownModel(config, model, `${where}.litellm_embedding_model`);
   });
+  assertEmbeddingModelList(config);
 }
 
 export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {

@@ -94,7 +94,7 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     const model = embeddingModel(params.litellm_embedding_model, params.litellm_embedding_config);
 
     const embeddingStarted = performance.now();
-    const embedded = await model.embed([queryText(params.query)], callOptions.signal ? { signal: callOptions.signal } : {});
+    const embedded = await model.embed([queryText(params.query)], { inputType: "query", ...(callOptions.signal ? { signal: callOptions.signal } : {}) });
     const embeddingMs = performance.now() - embeddingStarted;
     const queryVector = embedded.vectors[0];
     if (!queryVector) throw new BadRequestError("The embedding model returned no vector for the query.", { param: "query" });

@@ -109,7 +109,7 @@ export async function loadDemoCollection(options: { vectorStores: VectorStores; 
   const batchSize = 50;
   for (let start = 0; start < passages.length; start += batchSize) {
     const batch = passages.slice(start, start + batchSize);
-    const { vectors } = await model.embed(batch.map((passage) => `${passage.title}. ${passage.text}`));
+    const { vectors } = await model.embed(batch.map((passage) => `${passage.title}. ${passage.text}`), { inputType: "document" });
     await expectSuccess(transport, "entities/insert", {
       collectionName: DEMO_COLLECTION,
       data: batch.map((passage, index) => ({ id: passage.id, title: passage.title, topic: passage.topic, text: passage.text, embedding: vectors[index] })),

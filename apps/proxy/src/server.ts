@@ -19,7 +19,7 @@ import { milvusPassthroughRoutes } from "./routes/milvus.js";
 import { SpendWriter } from "./spend-writer.js";
 import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
-import { StoreRegistry, assertKnownModel, modelAliases } from "./store-registry.js";
+import { StoreRegistry, assertEmbeddingModelList, assertKnownModel, modelAliases } from "./store-registry.js";
 
 export interface ProxyOptions {
   /** Path of config.yaml; without it the proxy runs on embedded defaults. */
@@ -57,6 +57,7 @@ function validateRegistryModels(config: ProxyConfig): void {
     const model = entry.litellm_params.litellm_embedding_model;
     if (model) assertKnownModel(config, model, `vector_store_registry[${index}].litellm_params.litellm_embedding_model`);
   });
+  assertEmbeddingModelList(config);
 }
 
 export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {

@@ -1,4 +1,5 @@
-import { ConfigurationError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
+import { BadRequestError, ConfigurationError, NotFoundError, type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "@vs/core";
+import { parseEmbeddingModelName } from "@vs/embeddings";
 import type { EmbeddingModelAlias, PreparedStore } from "@vs/sdk";
 
 /** A vector store of the config's `vector_store_registry`, as the gateway serves it. */
@@ -67,8 +68,29 @@ export function modelAliases(models: ModelEntry[]): Record<string, EmbeddingMode
   return aliases;
 }
 
+/**
+ * Stops the start for an embedding model no provider knows, naming the key path and the known prefixes: found by
+ * the operator now rather than by the first search as a 400. A `model_list` alias is checked through its
+ * `litellm_params.model`.
+ */
 export function assertKnownModel(config: ProxyConfig, model: string, where: string): void {
-  if (!model.includes("/") && !config.model_list.some((entry) => entry.model_name === model)) {
+  const index = config.model_list.findIndex((entry) => entry.model_name === model);
+  const alias = config.model_list[index];
+  if (alias === undefined && !model.includes("/")) {
     throw new ConfigurationError(`Invalid config: ${where}: "${model}" is neither a model_list model_name nor "<provider>/<model>"`, { param: where });
+  }
+  const [modelString, keyPath] = alias === undefined ? [model, where] : [alias.litellm_params.model, `model_list[${index}].litellm_params.model`];
+  try {
+    parseEmbeddingModelName(modelString, keyPath);
+  } catch (error) {
+    if (BadRequestError.isInstance(error)) throw new ConfigurationError(`Invalid config: ${error.message}`, { param: keyPath });
+    throw error;
+  }
+}
+
+/** `model_list` entries LiteLLM marks as embedding models (`model_info.mode: embedding`) are checked even when no store uses them yet. */
+export function assertEmbeddingModelList(config: ProxyConfig): void {
+  for (const entry of config.model_list) {
+    if (entry.model_info?.["mode"] === "embedding") assertKnownModel(config, entry.model_name, "model_list");
   }
 }

@@ -14,6 +14,17 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What the texts are for: asymmetric models (Cohere, Voyage, Vertex/Gemini, Jina, NVIDIA, Nomic, …) embed a search
+ * query differently from a stored document, and using the document mode for queries loses recall.
+ */
+export type EmbeddingInputType = "query" | "document";
+
+export interface EmbedOptions extends CallOptions {
+  /** `"query"` for searches, `"document"` for the write path; unset means `"document"`, LiteLLM's default. */
+  inputType?: EmbeddingInputType;
+}
+
 /** An embedding model: turns texts into vectors. Implementations live in `@vs/embeddings`. */
 export interface EmbeddingModel {
   readonly specificationVersion: "v1";
@@ -28,7 +39,7 @@ export interface EmbeddingModel {
   readonly identity: string;
   /** USD per input token, 0 when free or unknown. */
   readonly inputCostPerToken: number;
-  embed(texts: string[], options?: CallOptions): Promise<EmbeddingResult>;
+  embed(texts: string[], options?: EmbedOptions): Promise<EmbeddingResult>;
   close?(): Promise<void>;
 }
 

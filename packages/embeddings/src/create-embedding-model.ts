@@ -3,16 +3,37 @@ import { BadRequestError, embeddingConfigSchema, parseInput, type EmbeddingConfi
 import { sharedDispatcher } from "./dispatcher.js";
 import { HttpEmbeddingModel } from "./http-embedding-model.js";
 import { LOCAL_MODEL_NAMES, LocalEmbeddingModel } from "./local-embedding-model.js";
-import { azureSettings, openAISettings, type Environment } from "./remote-providers.js";
+import type { Environment } from "./providers/common.js";
+import { HTTP_PROVIDERS } from "./providers/index.js";
+import type { GoogleAuthClientOptions } from "./providers/vertex-ai.js";
 
 export interface CreateEmbeddingModelOptions {
   /** Where `AZURE_API_KEY`, `OPENAI_API_KEY`, … are read from; `process.env` by default. */
   env?: Environment;
   /** undici dispatcher for the HTTP providers; by default one keep-alive agent shared by the whole process. */
   dispatcher?: Dispatcher;
+  /** `clientOptions` for google-auth-library (vertex_ai/), e.g. a `transporter`; tests use it to reach a loopback token endpoint. */
+  googleAuthClientOptions?: GoogleAuthClientOptions;
 }
 
-export const SUPPORTED_EMBEDDING_PROVIDERS = ["azure", "openai", "local"] as const;
+/** LiteLLM's prefixes vs knows, in the order the README lists them. */
+export const SUPPORTED_EMBEDDING_PROVIDERS = [
+  "openai",
+  "azure",
+  "cohere",
+  "bedrock",
+  "vertex_ai",
+  "gemini",
+  "voyage",
+  "mistral",
+  "jina_ai",
+  "ollama",
+  "huggingface",
+  "nvidia_nim",
+  "together_ai",
+  "fireworks_ai",
+  "local",
+] as const;
 export type EmbeddingProviderName = (typeof SUPPORTED_EMBEDDING_PROVIDERS)[number];
 
 /**
@@ -21,26 +42,29 @@ export type EmbeddingProviderName = (typeof SUPPORTED_EMBEDDING_PROVIDERS)[numbe
  * `embed` is called.
  */
 export function createEmbeddingModel(model: string, config: EmbeddingConfig = {}, options: CreateEmbeddingModelOptions = {}): EmbeddingModel {
-  const { provider, modelId } = parseModelName(model);
+  const { provider, modelId } = parseEmbeddingModelName(model);
   const parsedConfig = parseInput(embeddingConfigSchema, config, { prefix: "litellm_embedding_config", what: "litellm_embedding_config" });
   const env = options.env ?? process.env;
-  switch (provider) {
-    case "azure":
-      return new HttpEmbeddingModel(azureSettings({ modelId, config: parsedConfig, env, dispatcher: options.dispatcher ?? sharedDispatcher() }));
-    case "openai":
-      return new HttpEmbeddingModel(openAISettings({ modelId, config: parsedConfig, env, dispatcher: options.dispatcher ?? sharedDispatcher() }));
-    case "local":
-      if (!LOCAL_MODEL_NAMES.includes(modelId)) {
-        throw new BadRequestError(
-          `Unknown local embedding model "${modelId}" in litellm_embedding_model; local models: ${LOCAL_MODEL_NAMES.map((name) => `local/${name}`).join(", ")}.`,
-          { param: "litellm_embedding_model", code: "unsupported_embedding_model" },
-        );
-      }
-      return new LocalEmbeddingModel(parsedConfig);
+  if (provider === "local") {
+    if (!LOCAL_MODEL_NAMES.includes(modelId)) {
+      throw new BadRequestError(
+        `Unknown local embedding model "${modelId}" in litellm_embedding_model; local models: ${LOCAL_MODEL_NAMES.map((name) => `local/${name}`).join(", ")}.`,
+        { param: "litellm_embedding_model", code: "unsupported_embedding_model" },
+      );
+    }
+    return new LocalEmbeddingModel(parsedConfig);
   }
+  const build = HTTP_PROVIDERS[provider];
+  if (build === undefined) throw new Error(`embedding provider ${provider} is listed but has no implementation`);
+  const hooks = options.googleAuthClientOptions === undefined ? {} : { googleAuthClientOptions: options.googleAuthClientOptions };
+  return new HttpEmbeddingModel(build({ provider, modelId, config: parsedConfig, env, dispatcher: options.dispatcher ?? sharedDispatcher() }, hooks));
 }
 
-function parseModelName(model: string): { provider: EmbeddingProviderName; modelId: string } {
+/**
+ * Splits `"<provider>/<model id>"` and checks the prefix, without building anything: what a gateway checks at start
+ * for every configured model. `param` names the key path in the errors (default `litellm_embedding_model`).
+ */
+export function parseEmbeddingModelName(model: string, param = "litellm_embedding_model"): { provider: EmbeddingProviderName; modelId: string } {
   const trimmed = typeof model === "string" ? model.trim() : "";
   const slash = trimmed.indexOf("/");
   const provider = slash > 0 ? trimmed.slice(0, slash).toLowerCase() : "";
@@ -48,13 +72,13 @@ function parseModelName(model: string): { provider: EmbeddingProviderName; model
   const supported = SUPPORTED_EMBEDDING_PROVIDERS.map((name) => `${name}/`).join(", ");
   if (!isSupportedProvider(provider)) {
     const problem = slash > 0 ? `has the unsupported provider "${provider}"` : "has no provider prefix";
-    throw new BadRequestError(
-      `litellm_embedding_model "${trimmed}" ${problem}; it must start with one of ${supported} (e.g. "openai/text-embedding-3-small").`,
-      { param: "litellm_embedding_model", code: "unsupported_embedding_model" },
-    );
+    throw new BadRequestError(`${param} "${trimmed}" ${problem}; it must start with one of ${supported} (e.g. "openai/text-embedding-3-small").`, {
+      param,
+      code: "unsupported_embedding_model",
+    });
   }
   if (modelId === "") {
-    throw new BadRequestError(`litellm_embedding_model "${trimmed}" names no model after "${provider}/".`, { param: "litellm_embedding_model", code: "unsupported_embedding_model" });
+    throw new BadRequestError(`${param} "${trimmed}" names no model after "${provider}/".`, { param, code: "unsupported_embedding_model" });
   }
   return { provider, modelId };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { CallOptions, EmbeddingModel, EmbeddingResult } from "@vs/core";
+import type { EmbedOptions, EmbeddingInputType, EmbeddingModel, EmbeddingResult } from "@vs/core";
 import { throwIfAborted } from "./abort.js";
 import { emptyUsage } from "./batching.js";
 
@@ -93,11 +93,14 @@ export class EmbeddingCache implements EmbeddingCacheStore {
 
 /**
  * The cache key of one text for one model: a SHA-256 over (identity, dimensions, text), so keys have a fixed
- * size whatever the text and reveal nothing of it when stored in a shared backend.
+ * size whatever the text and reveal nothing of it when stored in a shared backend. A query's vector differs
+ * from the same text's document vector on asymmetric models, so query keys carry the mode; document keys
+ * (the default) keep the shape they always had, so existing shared caches stay valid.
  */
-export function embeddingCacheKey(model: Pick<EmbeddingModel, "identity" | "dimensions">, text: string): string {
-  const digest = createHash("sha256").update(model.identity).update("\0").update(String(model.dimensions ?? "")).update("\0").update(text).digest("base64url");
-  return `emb:${digest}`;
+export function embeddingCacheKey(model: Pick<EmbeddingModel, "identity" | "dimensions">, text: string, inputType: EmbeddingInputType = "document"): string {
+  const hash = createHash("sha256").update(model.identity).update("\0").update(String(model.dimensions ?? "")).update("\0").update(text);
+  if (inputType === "query") hash.update("\0query");
+  return `emb:${hash.digest("base64url")}`;
 }
 
 export interface WithEmbeddingCacheOptions {
@@ -115,11 +118,11 @@ export interface WithEmbeddingCacheOptions {
 export function withEmbeddingCache(model: EmbeddingModel, cache: EmbeddingCacheStore, options: WithEmbeddingCacheOptions = {}): EmbeddingModel {
   const reportStoreError = options.onStoreError ?? ((): void => undefined);
 
-  async function embed(texts: string[], callOptions: CallOptions = {}): Promise<EmbeddingResult> {
+  async function embed(texts: string[], callOptions: EmbedOptions = {}): Promise<EmbeddingResult> {
     throwIfAborted(callOptions.signal);
     if (texts.length === 0) return { vectors: [], usage: emptyUsage() };
     const uniqueTexts = [...new Set(texts)];
-    const keys = uniqueTexts.map((text) => embeddingCacheKey(model, text));
+    const keys = uniqueTexts.map((text) => embeddingCacheKey(model, text, callOptions.inputType));
     let cached: Array<number[] | undefined>;
     try {
       cached = await cache.getMany(keys);

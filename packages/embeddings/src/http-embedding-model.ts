@@ -5,7 +5,8 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
   VsError,
-  type CallOptions,
+  type EmbedOptions,
+  type EmbeddingInputType,
   type EmbeddingModel,
   type EmbeddingResult,
 } from "@vs/core";
@@ -13,18 +14,45 @@ import { approximateTokenCount, embedInBatches, emptyUsage } from "./batching.js
 import { sleep, throwIfAborted } from "./abort.js";
 import { backoffDelayMs, parseRetryAfterMs } from "./retry.js";
 
-/** Everything an OpenAI-shaped `/embeddings` endpoint needs; built by the `openai` and `azure` providers. */
-export interface HttpEmbeddingSettings {
-  provider: "openai" | "azure";
-  modelId: string;
+/** One upstream request, as a provider builds it for a batch of texts. */
+export interface EmbeddingHttpRequest {
   url: string;
   /** Request headers, credentials included. */
   headers: Record<string, string>;
-  /** Body fields sent with every request besides `input`. */
-  bodyFields: Record<string, unknown>;
+  body: string;
+  /** Credentials made for this request (an OAuth access token), redacted like the configured ones. */
+  secrets?: string[];
+}
+
+/** A provider's answer, already mapped: vectors in input order, and the tokens it billed when it says so. */
+export interface ParsedEmbeddings {
+  vectors: number[][];
+  /** Undefined when the provider reports no count; the model then estimates one (see `approximateTokenCount`). */
+  promptTokens: number | undefined;
+}
+
+/** Thrown by a provider's `parseResponse` for an answer that does not have the documented shape. */
+export class InvalidEmbeddingResponse extends Error {}
+
+/**
+ * One provider's mapping: how a batch becomes a request and how the documented answer becomes vectors. Transport,
+ * retries, timeouts, error mapping and redaction are the model's; see `providers/` for one file per provider.
+ */
+export interface HttpEmbeddingSettings {
+  provider: string;
+  modelId: string;
+  /** Shown in network errors: the origin only, never a path or query that could hold a key. */
+  origin: string;
+  buildRequest(texts: string[], inputType: EmbeddingInputType): EmbeddingHttpRequest | Promise<EmbeddingHttpRequest>;
+  /** Maps the parsed JSON of a 2xx answer; throws `InvalidEmbeddingResponse` when it does not fit the documented shape. */
+  parseResponse(json: unknown, headers: Record<string, string | string[] | undefined>): ParsedEmbeddings;
+  /** Header carrying the upstream's error code when the body has none (Bedrock's `x-amzn-errortype`). */
+  errorCodeHeader?: string;
   /** Redacted from any upstream text we pass on. */
   secrets: string[];
   dimensions: number | undefined;
+  /** Checked against every returned vector; the config's `dimensions`, or the model's documented size. */
+  enforcedDimensions?: number | undefined;
   maxInputsPerCall: number;
   timeoutMs: number;
   maxRetries: number;
@@ -43,11 +71,14 @@ function isFiniteNumberArray(value: unknown): value is number[] {
   return true;
 }
 
-const embeddingResponseSchema = z.object({
+/** A list of numbers, checked with a plain loop, not z.array(z.number()): this runs over every float of every vector on the hot path. */
+export const vectorSchema = z.custom<number[]>(isFiniteNumberArray, "must be a list of numbers");
+
+/** The OpenAI `/embeddings` answer, which many providers copy (Voyage, Mistral, Jina, NVIDIA NIM, Together, Fireworks). */
+export const openAIEmbeddingResponseSchema = z.object({
   data: z.array(
     z.object({
-      // A plain loop, not z.array(z.number()): this runs over every float of every vector on the hot path.
-      embedding: z.custom<number[]>(isFiniteNumberArray, "must be a list of numbers"),
+      embedding: vectorSchema,
       index: z.number().int().nonnegative().nullish(),
     }),
   ),
@@ -59,19 +90,43 @@ const embeddingResponseSchema = z.object({
     .nullish(),
 });
 
+/** Parses `json` with `schema` or throws `InvalidEmbeddingResponse` naming the first few bad fields. */
+export function parseOrInvalid<T>(schema: z.ZodType<T>, json: unknown): T {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new InvalidEmbeddingResponse(parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).slice(0, 3).join("; "));
+  return parsed.data;
+}
+
+/** Vectors of an OpenAI-shaped answer, put in input order by `index`. */
+export function parseOpenAIShape(json: unknown): ParsedEmbeddings {
+  const { data, usage } = parseOrInvalid(openAIEmbeddingResponseSchema, json);
+  const ordered = data.map((item, position) => ({ index: item.index ?? position, embedding: item.embedding }));
+  ordered.sort((left, right) => left.index - right.index);
+  if (ordered.some((item, position) => item.index !== position)) throw new InvalidEmbeddingResponse("the indexes are not 0..n-1");
+  return { vectors: ordered.map((item) => item.embedding), promptTokens: usage?.prompt_tokens ?? usage?.total_tokens ?? undefined };
+}
+
 const upstreamCodeSchema = z.union([z.string(), z.number()]).nullish().catch(null);
 
-/** OpenAI and Azure send `{error: {message, code}}`; TEI and Ollama `{error: "..."}`; older vLLM `{message, code}`. */
+/**
+ * Every documented error shape of the supported providers: OpenAI, Azure, Mistral `{error: {message, code}}`;
+ * Google (Vertex, Gemini) `{error: {code, message, status}}`; TEI, Ollama, the HF Inference API `{error: "..."}`
+ * (TEI adds `error_type`); Cohere, Bedrock, older vLLM `{message}`; Voyage, Jina, FastAPI servers `{detail: "..."}`
+ * or `{detail: [{msg}]}`.
+ */
 const errorBodySchema = z.object({
   error: z
     .union([
       z.string(),
-      z.object({ message: z.string().nullish().catch(null), code: upstreamCodeSchema, type: z.string().nullish().catch(null) }),
+      z.object({ message: z.string().nullish().catch(null), code: upstreamCodeSchema, type: z.string().nullish().catch(null), status: z.string().nullish().catch(null) }),
     ])
     .nullish()
     .catch(null),
+  error_type: z.string().nullish().catch(null),
   message: z.string().nullish().catch(null),
+  detail: z.union([z.string(), z.array(z.object({ msg: z.string() }).loose())]).nullish().catch(null),
   code: upstreamCodeSchema,
+  type: z.string().nullish().catch(null),
 });
 
 const MAX_UPSTREAM_MESSAGE_LENGTH = 500;
@@ -100,19 +155,20 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     this.inputCostPerToken = settings.inputCostPerToken;
   }
 
-  async embed(texts: string[], options: CallOptions = {}): Promise<EmbeddingResult> {
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbeddingResult> {
     throwIfAborted(options.signal);
     if (texts.length === 0) return { vectors: [], usage: emptyUsage() };
-    return embedInBatches(texts, this.maxInputsPerCall, (batch) => this.#embedBatch(batch, options.signal));
+    const inputType = options.inputType ?? "document";
+    return embedInBatches(texts, this.maxInputsPerCall, (batch) => this.#embedBatch(batch, inputType, options.signal));
   }
 
   /** One upstream request with its retries; `timeoutMs` bounds all of it, backoff included. */
-  async #embedBatch(texts: string[], signal: AbortSignal | undefined): Promise<EmbeddingResult> {
+  async #embedBatch(texts: string[], inputType: EmbeddingInputType, signal: AbortSignal | undefined): Promise<EmbeddingResult> {
     const { maxRetries, timeoutMs } = this.#settings;
     const deadline = Date.now() + timeoutMs;
-    const body = JSON.stringify({ ...this.#settings.bodyFields, input: texts });
     for (let retry = 0; ; retry++) {
-      const outcome = await this.#attempt(body, texts, signal, deadline);
+      // Built per attempt: a signature or an access token may expire between two attempts.
+      const outcome = await this.#attempt(inputType, texts, signal, deadline);
       if (outcome.kind === "success") return outcome.result;
       if (retry >= maxRetries) throw outcome.error;
       const delay = outcome.retryAfterMs ?? backoffDelayMs(retry);
@@ -122,9 +178,25 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     }
   }
 
-  async #attempt(body: string, texts: string[], signal: AbortSignal | undefined, deadline: number): Promise<AttemptOutcome> {
+  async #attempt(inputType: EmbeddingInputType, texts: string[], signal: AbortSignal | undefined, deadline: number): Promise<AttemptOutcome> {
     const { timeoutMs } = this.#settings;
     throwIfAborted(signal);
+    let built: EmbeddingHttpRequest;
+    try {
+      built = await this.#settings.buildRequest(texts, inputType);
+    } catch (error) {
+      if (VsError.isInstance(error)) throw error;
+      // Credentials that cannot be had (no AWS profile, a token endpoint refusing the service account) are the gateway's problem.
+      throw new UpstreamError({
+        upstream: "embedding",
+        status: 502,
+        upstreamStatus: null,
+        upstreamCode: "embedding_credentials",
+        message: this.#redact(`${this.#settings.provider} embedding credentials could not be obtained: ${error instanceof Error ? error.message : String(error)} — check ${this.#settings.credentialsHint}.`),
+        cause: error,
+      });
+    }
+    const requestSecrets = built.secrets ?? [];
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new UpstreamTimeoutError("embedding", timeoutMs);
     const controller = new AbortController();
@@ -136,18 +208,18 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     const onCallerAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onCallerAbort, { once: true });
     try {
-      const response = await request(this.#settings.url, {
+      const response = await request(built.url, {
         method: "POST",
-        headers: this.#settings.headers,
-        body,
+        headers: built.headers,
+        body: built.body,
         signal: controller.signal,
         dispatcher: this.#settings.dispatcher,
       });
       const responseText = await response.body.text();
       if (response.statusCode >= 200 && response.statusCode < 300) {
-        return { kind: "success", result: this.#parseSuccess(responseText, texts) };
+        return { kind: "success", result: this.#parseSuccess(responseText, response.headers, texts) };
       }
-      const error = this.#upstreamError(response.statusCode, responseText);
+      const error = this.#upstreamError(response.statusCode, responseText, response.headers, requestSecrets);
       if (!error.isRetryable) throw error;
       return {
         kind: "retry",
@@ -158,14 +230,14 @@ export class HttpEmbeddingModel implements EmbeddingModel {
       if (VsError.isInstance(error)) throw error;
       if (signal?.aborted) throw new AbortedError(signal.reason);
       if (timedOut) throw new UpstreamTimeoutError("embedding", timeoutMs, error);
-      return { kind: "retry", error: this.#networkError(error), retryAfterMs: undefined };
+      return { kind: "retry", error: this.#networkError(error, requestSecrets), retryAfterMs: undefined };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onCallerAbort);
     }
   }
 
-  #parseSuccess(responseText: string, texts: string[]): EmbeddingResult {
+  #parseSuccess(responseText: string, headers: Record<string, string | string[] | undefined>, texts: string[]): EmbeddingResult {
     const { provider } = this.#settings;
     const invalid = (reason: string): UpstreamError =>
       new UpstreamError({ upstream: "embedding", upstreamStatus: 200, message: `${provider} embedding response is invalid: ${reason}` });
@@ -175,26 +247,29 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     } catch {
       throw invalid("not JSON");
     }
-    const parsed = embeddingResponseSchema.safeParse(json);
-    if (!parsed.success) throw invalid(parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).slice(0, 3).join("; "));
-    const { data, usage } = parsed.data;
-    if (data.length !== texts.length) throw invalid(`${data.length} embeddings for ${texts.length} inputs`);
-    const ordered = data.map((item, position) => ({ index: item.index ?? position, embedding: item.embedding }));
-    ordered.sort((left, right) => left.index - right.index);
-    if (ordered.some((item, position) => item.index !== position)) throw invalid("the indexes are not 0..n-1");
-    const vectors = ordered.map((item) => item.embedding);
-    const expectedDimensions = this.#settings.dimensions;
+    let parsed: ParsedEmbeddings;
+    try {
+      parsed = this.#settings.parseResponse(json, headers);
+    } catch (error) {
+      if (error instanceof InvalidEmbeddingResponse) throw invalid(error.message);
+      throw error;
+    }
+    const { vectors, promptTokens } = parsed;
+    if (vectors.length !== texts.length) throw invalid(`${vectors.length} embeddings for ${texts.length} inputs`);
+    const expectedDimensions = this.#settings.enforcedDimensions ?? this.#settings.dimensions;
     const wrongSize = vectors.find((vector) => vector.length !== (expectedDimensions ?? vectors[0]?.length));
     if (wrongSize !== undefined) {
       throw invalid(expectedDimensions === undefined ? "vectors of different lengths" : `a vector of ${wrongSize.length} dimensions, expected ${expectedDimensions}`);
     }
-    const promptTokens = usage?.prompt_tokens ?? approximateTokenCount(texts);
-    return { vectors, usage: { prompt_tokens: promptTokens, total_tokens: usage?.total_tokens ?? promptTokens } };
+    const tokens = promptTokens ?? approximateTokenCount(texts);
+    return { vectors, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }
 
-  #upstreamError(upstreamStatus: number, responseText: string): UpstreamError {
-    const { provider } = this.#settings;
-    const { message, code } = this.#describeErrorBody(responseText);
+  #upstreamError(upstreamStatus: number, responseText: string, headers: Record<string, string | string[] | undefined>, requestSecrets: string[]): UpstreamError {
+    const { provider, errorCodeHeader } = this.#settings;
+    const described = this.#describeErrorBody(responseText, requestSecrets);
+    const message = described.message;
+    const code = described.code ?? (errorCodeHeader === undefined ? null : headerValue(headers[errorCodeHeader])?.split(":")[0] ?? null);
     let text = `${provider} embedding request failed (HTTP ${upstreamStatus}): ${message}`;
     if (upstreamStatus === 401 || upstreamStatus === 403) {
       text += ` — the gateway's embedding credentials were rejected; check ${this.#settings.credentialsHint}.`;
@@ -210,7 +285,7 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     });
   }
 
-  #describeErrorBody(responseText: string): { message: string; code: string | number | null } {
+  #describeErrorBody(responseText: string, requestSecrets: string[]): { message: string; code: string | number | null } {
     let json: unknown;
     try {
       json = JSON.parse(responseText);
@@ -221,30 +296,32 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     let message: string | null | undefined;
     let code: string | number | null | undefined;
     if (parsed.success) {
-      const { error } = parsed.data;
-      message = typeof error === "string" ? error : error?.message ?? parsed.data.message;
-      code = typeof error === "object" && error !== null ? error.code : parsed.data.code;
+      const { error, detail } = parsed.data;
+      const detailText = typeof detail === "string" ? detail : detail?.map((item) => item.msg).join("; ");
+      message = typeof error === "string" ? error : error?.message ?? parsed.data.message ?? detailText;
+      // Google's numeric `code` only repeats the HTTP status; its `status` (e.g. INVALID_ARGUMENT) says more.
+      code = typeof error === "object" && error !== null ? error.status ?? error.code ?? error.type : parsed.data.code ?? parsed.data.error_type ?? parsed.data.type;
     }
     message ??= responseText.trim() === "" ? "(empty response body)" : responseText;
-    return { message: this.#redact(truncate(message.trim())), code: code ?? null };
+    return { message: this.#redact(truncate(message.trim()), requestSecrets), code: code ?? null };
   }
 
-  #networkError(error: unknown): UpstreamError {
+  #networkError(error: unknown, requestSecrets: string[]): UpstreamError {
     const code = networkErrorCode(error);
-    const { provider, url } = this.#settings;
+    const { provider, origin } = this.#settings;
     return new UpstreamError({
       upstream: "embedding",
       status: 502,
       upstreamStatus: null,
       upstreamCode: code,
       isRetryable: true,
-      message: this.#redact(`${provider} embedding request to ${new URL(url).origin} failed: ${code ?? "network error"}${error instanceof Error && error.message !== "" ? ` (${error.message})` : ""}`),
+      message: this.#redact(`${provider} embedding request to ${origin} failed: ${code ?? "network error"}${error instanceof Error && error.message !== "" ? ` (${error.message})` : ""}`, requestSecrets),
       cause: error,
     });
   }
 
-  #redact(text: string): string {
-    return redactSecrets(text, this.#settings.secrets);
+  #redact(text: string, requestSecrets: string[] = []): string {
+    return redactSecrets(text, [...this.#settings.secrets, ...requestSecrets]);
   }
 }
 

@@ -83,11 +83,18 @@ describe("openai/", () => {
   });
 
   it("talks to an OpenAI-compatible server without a key, and does not hand it the environment's OpenAI key", async () => {
-    const model = createEmbeddingModel("openai/nomic-embed-text", { api_base: `${server.baseUrl}/v1` }, { env: { OPENAI_API_KEY: API_KEY } });
+    const model = createEmbeddingModel("openai/all-minilm", { api_base: `${server.baseUrl}/v1` }, { env: { OPENAI_API_KEY: API_KEY } });
     const result = await model.embed(["hi"]);
     expect(result.vectors).toEqual([server.vectorFor("hi")]);
     expect(server.requests[0]?.headers.authorization).toBeUndefined();
     expect(model.inputCostPerToken).toBe(0);
+  });
+
+  it("gives Nomic models served over the OpenAI API their search_query: / search_document: prefixes", async () => {
+    const model = createEmbeddingModel("openai/nomic-embed-text", { api_base: `${server.baseUrl}/v1` }, { env: {} });
+    await model.embed(["hi"], { inputType: "query" });
+    await model.embed(["hi"]);
+    expect(server.requests.map((request) => request.body.input)).toEqual([["search_query: hi"], ["search_document: hi"]]);
   });
 
   it("falls back to OPENAI_API_BASE and OPENAI_API_KEY", async () => {
@@ -156,7 +163,7 @@ describe("azure/", () => {
     ]);
     expect(server.requests[1]?.headers["api-key"]).toBe(AZURE_KEY);
     expect(server.requests[1]?.body).toEqual({ input: ["x"] });
-    expect(model.inputCostPerToken).toBeCloseTo(0.13 / 1_000_000, 15);
+    expect(model.inputCostPerToken).toBeCloseTo(1.43e-7, 15); // Azure's own price in LiteLLM's map, for the model the deployment is named after
   });
 
   it("names the missing setting and its environment variable", () => {
@@ -179,7 +186,7 @@ describe("azure/", () => {
 });
 
 describe("model names and config", () => {
-  it.each(["text-embedding-3-small", "cohere/embed-english-v3.0", "/x", "openai/"])("rejects %j naming litellm_embedding_model", (name) => {
+  it.each(["text-embedding-3-small", "anthropic/claude-3", "/x", "openai/"])("rejects %j naming litellm_embedding_model", (name) => {
     let error: unknown;
     try {
       createEmbeddingModel(name, {}, { env: {} });
@@ -189,7 +196,7 @@ describe("model names and config", () => {
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).param).toBe("litellm_embedding_model");
     expect((error as BadRequestError).message).toContain("litellm_embedding_model");
-    if (name !== "openai/") expect((error as BadRequestError).message).toContain("azure/, openai/, local/");
+    if (name !== "openai/") expect((error as BadRequestError).message).toContain("openai/, azure/, cohere/, bedrock/, vertex_ai/, gemini/, voyage/, mistral/, jina_ai/, ollama/, huggingface/, nvidia_nim/, together_ai/, fireworks_ai/, local/");
   });
 
   it("rejects a bad config field by name", () => {

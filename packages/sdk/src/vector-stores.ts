@@ -165,7 +165,7 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     const signalOptions = callOptions.signal ? { signal: callOptions.signal } : {};
 
     const embeddingStarted = performance.now();
-    const embedded = await model.embed([queryText(request.query)], signalOptions);
+    const embedded = await model.embed([queryText(request.query)], { inputType: "query", ...signalOptions });
     const embeddingMs = performance.now() - embeddingStarted;
     const queryVector = embedded.vectors[0];
     if (!queryVector) throw new BadRequestError("The embedding model returned no vector for the query.", { param: "query" });

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   /** The client's port: the same port on two requests means the connection was kept alive. */
   clientPort: number | undefined;
   body: { input?: unknown; model?: unknown; dimensions?: unknown; encoding_format?: unknown; [key: string]: unknown };
+  /** The body as sent: what a signature covers, and what a form-encoded token request carries. */
+  rawBody: string;
 }
 
 export interface FakeReply {
@@ -29,6 +31,8 @@ export type FakeAction = FakeReply | "hang" | "reset";
 export class FakeEmbeddingServer {
   readonly requests: RecordedRequest[] = [];
   readonly #script: FakeAction[] = [];
+  /** Answers unscripted requests in a provider's own documented shape; unset: OpenAI's. */
+  responder: ((request: RecordedRequest) => FakeAction) | undefined;
   readonly #server: Server;
   #baseUrl = "";
 
@@ -38,9 +42,11 @@ export class FakeEmbeddingServer {
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
         const raw = Buffer.concat(chunks).toString("utf8");
-        const body = raw === "" ? {} : (JSON.parse(raw) as RecordedRequest["body"]);
-        this.requests.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, clientPort: request.socket.remotePort, body });
-        const action = this.#script.shift() ?? this.success(body);
+        const isJson = raw !== "" && !String(request.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
+        const body = isJson ? (JSON.parse(raw) as RecordedRequest["body"]) : {};
+        const recorded: RecordedRequest = { method: request.method ?? "", url: request.url ?? "", headers: request.headers, clientPort: request.socket.remotePort, body, rawBody: raw };
+        this.requests.push(recorded);
+        const action = this.#script.shift() ?? this.responder?.(recorded) ?? this.success(body);
         if (action === "hang") return;
         if (action === "reset") {
           request.socket.destroy();

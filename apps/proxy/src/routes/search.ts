@@ -6,6 +6,7 @@ import type { VectorStores } from "@vs/sdk";
 import { authorizeStore, type IndexLookup } from "../access.js";
 import { clientSignal, readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
+import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 import type { Guardrails } from "../guardrails.js";
 
@@ -29,6 +30,7 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     const record = c.get("record");
     record.vector_store = store.name;
     await authorizeStore(c.get("caller"), store, "read", indexes);
+    if (typeof store.params["vector_store_id"] === "string") concealFromCaller(c, [{ text: store.params["vector_store_id"], replacement: store.name }]);
     const body = parseInput(searchBodySchema, await readJsonObject(c, maxBodyBytes), { what: "search request" });
     if (!store.embeddingModel) {
       throw new BadRequestError(`Vector store "${store.name}" has no litellm_embedding_model in its registry entry, so it cannot be searched by text.`, { param: "vector_store_id", code: "vector_store_not_searchable" });

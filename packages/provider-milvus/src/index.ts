@@ -9,3 +9,5 @@ export * from "./milvus-search.js";
 export * from "./milvus-provider.js";
 export * from "./milvus-passthrough.js";
 export { createRestTransport, type RestTransportSettings } from "./rest-transport.js";
+export * from "./exact-json.js";
+export * from "./milvus-secrets.js";

@@ -124,7 +124,7 @@ describe("NUL characters (PostgreSQL stores none)", () => {
       proxy.call("/nothing%00here", { key: null, headers: { "x-request-id": ids[3]! } }),
       proxy.call("/v1/vector_stores/docs/search", { body: { query: "q" }, headers: { "x-request-id": ids[4]! } }),
     ]);
-    expect(answers.map((answer) => answer.status)).toEqual([200, 400, 200, 400, 200]);
+    expect(answers.map((answer) => (answer.status === 200 ? "ok" : answer.status >= 400 && answer.status < 500 ? "refused" : answer.status))).toEqual(["ok", "refused", "ok", "refused", "ok"]);
     let rows: Array<{ request_id: string; route: string; status_code: number }> = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       await new Promise((done) => setTimeout(done, 200));

@@ -148,6 +148,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     const shutdownGraceMs = options.shutdownGraceMs ?? settings.graceful_shutdown_timeout_seconds * 1000;
     cleanups.unshift(async () => {
       const outcome = await drainer.drain(shutdownGraceMs - cleanupReserveMs(shutdownGraceMs));
+      // Requests cut at the deadline finish their handlers (and record their spend rows) on the next turns.
+      await new Promise((resolve) => setImmediate(resolve));
       if (outcome.inFlightAtStart > 0 || outcome.cut > 0) {
         logger[outcome.cut > 0 ? "warn" : "info"]({ in_flight: outcome.inFlightAtStart, cut: outcome.cut }, "stopped serving: requests in flight answered");
       }
@@ -165,7 +167,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       ...(isDemo ? { demo: { store: DEMO_STORE_NAME, query: DEMO_QUERY } } : {}),
       shutdownGraceMs,
       close() {
-        closing ??= runCleanups(cleanups).finally(() => logger.flush?.());
+        // The margin keeps the whole close inside the grace period that a process manager (and the CLI) allows.
+        closing ??= runCleanups(cleanups, { deadline: performance.now() + shutdownGraceMs - 250, logger }).finally(() => logger.flush?.());
         return closing;
       },
     };
@@ -197,7 +200,20 @@ function createEmbeddingCache(settings: ProxyConfig["general_settings"], logger:
   });
 }
 
-/** In order, each one even when an earlier one failed. */
-async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> {
-  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+/**
+ * In order, each one even when an earlier one failed. Past the deadline a cleanup is no longer waited for (an
+ * upstream pool waiting on a call nobody wants any more), so the ones after it — the database's — still run.
+ */
+async function runCleanups(cleanups: Array<() => Promise<void>>, options: { deadline?: number; logger?: Logger } = {}): Promise<void> {
+  for (const [position, cleanup] of cleanups.entries()) {
+    const done = cleanup().catch(() => undefined);
+    if (options.deadline === undefined) {
+      await done;
+      continue;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, options.deadline! - performance.now()))));
+    if ((await Promise.race([done, late])) === "late") options.logger?.warn({ cleanup: position }, "shutdown: a cleanup did not finish within the grace period; not waiting for it");
+    clearTimeout(timer);
+  }
 }

@@ -174,9 +174,11 @@ async function runCluster(options: { config: ProxyConfig; workers: number; grace
     });
   };
   for (let index = 0; index < options.workers; index++) fork();
+  let workerFailed = false;
   cluster.on("exit", (worker, code, signal) => {
     if (shuttingDown) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      workerFailed ||= code !== 0;
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(workerFailed ? 1 : 0);
       return;
     }
     process.stderr.write(`vs-proxy: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);

@@ -65,6 +65,8 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
     if (callerSignal?.aborted) throw new AbortedError(callerSignal.reason);
 
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    // Outside the try: a body that cannot be serialised (too deep, a cycle) is our bug or the caller's, not an outage.
+    const payload = JSON.stringify(body);
     // undici's own per-request timeouts (no timer and no AbortController per call): the answer's headers, then each
     // gap in its body, must arrive within `timeoutMs`.
     try {
@@ -73,7 +75,7 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
         path: `${pathPrefix}/v2/vectordb/${endpoint}`,
         method: "POST",
         headers,
-        body: JSON.stringify(body),
+        body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         ...(callerSignal ? { signal: callerSignal } : {}),

@@ -111,7 +111,7 @@ describe("the reference page's config files", () => {
         headers: { authorization: "Bearer sk-1234", "content-type": "application/json" },
         body: JSON.stringify({ index_name: "dall-e-6", litellm_params: { vector_store_index: "real-collection-name", vector_store_name: "milvus-store" } }),
       });
-      expect(index.status).toBe(200);
+      expect(index.status).toBe(201);
       const ready = (await (await fetch(`${proxy.url}/health/readiness`)).json()) as { checks: Array<{ name: string; ok: boolean }> };
       expect(ready.checks.find((item) => item.name === "vector_store:milvus-store")?.ok).toBe(false);
     } finally {

@@ -2,19 +2,19 @@ import { randomUUID } from "node:crypto";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMilvusRestServer } from "@vs/provider-milvus/testing";
-import { startEmbeddingServer } from "./test-support/embedding-server.js";
+import { FakeEmbeddingServer } from "@vs/test-support";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 
 // Bad input over real HTTP: each answer is a 4xx in the JSON error shape naming where, never a 5xx, and never costs
 // another request its spend row.
 
 const DIM = 4;
-let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
+let embeddingServer: FakeEmbeddingServer;
 let milvus: Awaited<ReturnType<typeof startMilvusRestServer>>;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  embeddingServer = await startEmbeddingServer(() => [1, 0, 0, 0]);
+  embeddingServer = await new FakeEmbeddingServer(4, () => [1, 0, 0, 0]).start();
   milvus = await startMilvusRestServer();
   const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   await post("collections/create", { collectionName: "docs", schema: { fields: [

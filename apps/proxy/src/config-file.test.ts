@@ -37,7 +37,7 @@ describe("config file", () => {
     try {
       const config = parseConfigText("vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n      milvus_textfield: text\n", "config.yaml");
       const error = await failure(() => startProxy({ config, port: 0, host: "127.0.0.1", dataDir: directory, logger: pino({ level: "silent" }), log: () => undefined }));
-      expect(error.message).toContain("vector_store_registry[0].litellm_params.milvus_textfield: unknown field");
+      expect(error.message).toContain("vector_store_registry[0].litellm_params.milvus_textfield: unknown key; did you mean milvus_text_field?");
       const unknownModel = parseConfigText("vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n      litellm_embedding_model: not-listed\n", "config.yaml");
       const modelError = await failure(() => startProxy({ config: unknownModel, port: 0, host: "127.0.0.1", dataDir: directory, logger: pino({ level: "silent" }), log: () => undefined }));
       expect(modelError.message).toContain("litellm_embedding_model");

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { ConfigurationError } from "@vs/core";
+import { dataDirError, ensureWritableDataDir } from "./data-dir.js";
 
 export interface MasterKey {
   /** sha256 of the key: the only form kept in memory and on disk. */
@@ -30,15 +32,27 @@ export async function resolveMasterKey(options: { configured?: string | undefine
   const fromEnv = (options.env ?? process.env)["VS_MASTER_KEY"];
   if (fromEnv) return { digest: sha256(fromEnv), source: "environment" };
   const file = join(options.dataDir, "master-key.json");
+  let text: string | undefined;
   try {
-    const stored = JSON.parse(await readFile(file, "utf8")) as { sha256?: unknown };
-    if (typeof stored.sha256 === "string" && /^[0-9a-f]{64}$/.test(stored.sha256)) return { digest: Buffer.from(stored.sha256, "hex"), source: "data_dir", file };
-    throw new Error(`${file} is not a master key file; delete it to generate a new key`);
+    text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw dataDirError(options.dataDir, error, "readable");
+  }
+  if (text !== undefined) {
+    const stored = parseJson(text) as { sha256?: unknown } | undefined;
+    if (typeof stored?.sha256 === "string" && /^[0-9a-f]{64}$/.test(stored.sha256)) return { digest: Buffer.from(stored.sha256, "hex"), source: "data_dir", file };
+    throw new ConfigurationError(`${file} is not a master key file; delete it to generate a new key`, { code: "invalid_master_key_file" });
   }
   const key = `sk-${randomBytes(24).toString("base64url")}`;
-  await mkdir(options.dataDir, { recursive: true });
+  await ensureWritableDataDir(options.dataDir);
   await writeFile(file, JSON.stringify({ sha256: sha256(key).toString("hex"), created_at: new Date().toISOString(), hint: `sk-…${key.slice(-4)}` }, null, 2) + "\n", { mode: 0o600, flag: "wx" });
   return { digest: sha256(key), source: "generated", generated: key, file };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

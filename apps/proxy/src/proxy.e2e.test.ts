@@ -244,6 +244,9 @@ describe("errors", () => {
 
   it("health needs no key", async () => {
     expect((await proxy.call("/health/liveliness", { key: null })).status).toBe(200);
-    expect((await proxy.call("/health/readiness", { key: null })).body.status).toBe("healthy");
+    // "milvus-down" has no Milvus behind it: readiness says so, naming it, and only it.
+    const ready = await proxy.call("/health/readiness", { key: null });
+    expect(ready.status).toBe(503);
+    expect((ready.body.checks as Array<{ name: string; ok: boolean }>).filter((check) => !check.ok).map((check) => check.name)).toEqual(["vector_store:milvus-down"]);
   });
 });

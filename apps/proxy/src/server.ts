@@ -1,10 +1,11 @@
+import cluster from "node:cluster";
 import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import pino, { type Logger } from "pino";
-import { proxyConfigSchema, type ProxyConfig } from "@vs/core";
+import { ConfigurationError, SHORT_MASTER_KEY_LENGTH, closestName, proxyConfigSchema, type ProxyConfig } from "@vs/core";
 import { createMilvusProvider, type MilvusOptions, type MilvusProvider } from "@vs/provider-milvus";
 import { vectorStoreProviders } from "./providers.js";
 import { EmbeddingCache, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, type EmbeddingCacheStore } from "@vs/embeddings";
@@ -12,7 +13,9 @@ import { createVectorStores, type VectorStores } from "@vs/sdk";
 import { createApp } from "./app.js";
 import { answerClientError } from "./http/client-error.js";
 import { ConnectionDrainer } from "./http/drain.js";
-import { loadConfigFile } from "./config-file.js";
+import { readConfigFile } from "./config-file.js";
+import { ensureWritableDataDir } from "./data-dir.js";
+import { vectorStoreChecks, warnUnreachableStores } from "./store-health.js";
 import { DEMO_QUERY, DEMO_STORE_NAME, embeddedDefaultConfig, probeTcp, loadDemoCollection, progressBar, startEmbeddedMilvus, usesEmbeddedMilvus } from "./embedded.js";
 import type { ReadinessCheck } from "./routes/health.js";
 import { openAuthStore } from "@vs/auth";
@@ -38,6 +41,8 @@ export interface ProxyOptions {
   log?: (line: string) => void;
   /** How long `close()` may take (ms); wins over `general_settings.graceful_shutdown_timeout_seconds`. */
   shutdownGraceMs?: number | undefined;
+  /** How long a vector store's readiness answer is reused (ms; default 5000). */
+  readinessCacheMs?: number;
 }
 
 export interface RunningProxy {
@@ -77,16 +82,49 @@ function validateRegistryModels(config: ProxyConfig): void {
   assertEmbeddingModelList(config);
 }
 
+const STORE_KEYS = ["vector_store_id", "custom_llm_provider", "litellm_embedding_model", "litellm_embedding_config"];
+
+/**
+ * An unknown provider parameter in a registry entry is a typo until shown otherwise: name it and the closest
+ * parameter there is (the provider's strict schema would only say "unknown field").
+ */
+function assertKnownStoreKeys(config: ProxyConfig, vectorStores: VectorStores): void {
+  const problems: string[] = [];
+  config.vector_store_registry.forEach((entry, index) => {
+    const provider = vectorStores.provider(entry.litellm_params.custom_llm_provider);
+    const shape = (provider?.storeOptionsSchema as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (provider === undefined || shape === undefined) return; // an unknown provider is reported by prepareStore
+    const known = [...Object.keys(shape), ...STORE_KEYS];
+    for (const key of Object.keys(entry.litellm_params)) {
+      if (known.includes(key)) continue;
+      const suggestion = closestName(key, known);
+      problems.push(`vector_store_registry[${index}].litellm_params.${key}: unknown key${suggestion === undefined ? ` (${provider.id} reads: ${Object.keys(shape).join(", ")})` : `; did you mean ${suggestion}?`}`);
+    }
+  });
+  if (problems.length > 0) throw new ConfigurationError(`Invalid config: ${problems.join("; ")}`, { param: problems[0]!.split(":")[0]! });
+}
+
 export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const isDemo = !options.config && !options.configPath;
-  let config = options.config ?? (options.configPath ? await loadConfigFile(options.configPath, env) : proxyConfigSchema.parse(embeddedDefaultConfig(env)));
+  const loaded = options.config ? { config: options.config, ignoredKeys: [] } : options.configPath ? await readConfigFile(options.configPath, env) : { config: proxyConfigSchema.parse(embeddedDefaultConfig(env)), ignoredKeys: [] };
+  let config = loaded.config;
   const logger = options.logger ?? createLogger(config.general_settings.log_level);
   const dataDir = resolve(options.dataDir ?? config.general_settings.data_dir ?? env["VS_DATA_DIR"] ?? ".vs-data");
   const settings = config.general_settings;
+  const databaseUrl = settings.database_url ?? env["DATABASE_URL"];
+  // Start-up notices once per start: in a cluster, the first worker speaks for all.
+  const announce = !cluster.isWorker || cluster.worker?.id === 1;
   const cleanups: Array<() => Promise<void>> = [];
   const readiness: ReadinessCheck[] = [];
+
+  if (announce && loaded.ignoredKeys.length > 0) {
+    logger.warn({ ignored_keys: loaded.ignoredKeys }, `ignoring LiteLLM settings vs does not use: ${loaded.ignoredKeys.join(", ")}`);
+  }
+  // Written to by the embedded database, Milvus Lite, the demo and a generated master key; not needed otherwise.
+  const needsDataDir = isDemo || usesEmbeddedMilvus(config) || !databaseUrl || (!settings.master_key && !env["VS_MASTER_KEY"]);
+  if (needsDataDir) await ensureWritableDataDir(dataDir);
 
   try {
     if (usesEmbeddedMilvus(config)) {
@@ -100,20 +138,30 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     validateRegistryModels(config);
 
     const masterKey = await resolveMasterKey({ configured: settings.master_key, env, dataDir });
+    const configuredKey = settings.master_key ?? env["VS_MASTER_KEY"];
+    if (announce && configuredKey !== undefined && configuredKey.length < SHORT_MASTER_KEY_LENGTH) {
+      logger.warn(
+        { master_key_source: settings.master_key ? "general_settings.master_key" : "VS_MASTER_KEY" },
+        `the master key is shorter than ${SHORT_MASTER_KEY_LENGTH} characters: for local use only; use a long random key anywhere it can be reached`,
+      );
+    }
     const embeddingCache = createEmbeddingCache(settings, logger, cleanups);
     const vectorStores: VectorStores = createVectorStores({ providers: vectorStoreProviders({ env, milvus }), models: modelAliases(config.model_list), embeddingCache, env });
     cleanups.unshift(() => vectorStores.close());
+    assertKnownStoreKeys(config, vectorStores);
     const registry = new StoreRegistry(config.vector_store_registry, (params, where) => vectorStores.prepareStore(params, { where }));
+    const storeChecks = vectorStoreChecks({ registry, milvus, ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }) });
 
     if (isDemo) {
       const store = registry.get(DEMO_STORE_NAME);
       await loadDemoCollection({ vectorStores, milvus, apiBase: String((store.prepared.options as MilvusOptions).api_base), dataDir, log, progress: progressBar("Embedding the demo corpus") });
     }
 
-    const databaseUrl = settings.database_url ?? env["DATABASE_URL"];
+    // Probed while the database opens; a store that does not answer is a warning, never a failed start.
+    const probing = announce ? warnUnreachableStores(storeChecks, logger) : Promise.resolve();
     const auth = await openAuthStore(databaseUrl ? { databaseUrl, log } : { dataDir, log });
     cleanups.push(() => auth.close());
-    readiness.push({ name: "database", check: () => auth.ping() });
+    readiness.push({ name: "database", check: () => auth.ping() }, ...storeChecks);
     const virtualKeys = new CachedKeyResolver(auth, settings.auth_cache_ttl_ms);
     const indexes = new CachedIndexLookup(auth, settings.auth_cache_ttl_ms);
     const spend = new SpendWriter(auth, logger);
@@ -135,6 +183,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         milvusPassthroughRoutes({ registry, milvus, indexes, auth, maxBodyBytes: settings.passthrough_max_body_bytes }),
       ],
     });
+    await probing;
     const host = options.host ?? "0.0.0.0";
     const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host }) as Server;
     server.on("clientError", (error: Error, socket) => answerClientError(error, socket, logger));

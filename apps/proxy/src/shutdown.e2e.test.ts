@@ -8,7 +8,7 @@ import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAuthStore, type OpenAuthStoreOptions } from "@vs/auth";
 import { startMilvusRestServer } from "@vs/provider-milvus/testing";
-import { startEmbeddingServer } from "./test-support/embedding-server.js";
+import { FakeEmbeddingServer } from "@vs/test-support";
 import { MASTER_KEY } from "./test-support/harness.js";
 
 // SIGTERM under load, on the real CLI: 64 keep-alive connections each with a search in flight against a slow
@@ -21,12 +21,12 @@ const IN_FLIGHT = 64;
 const GRACE_SECONDS = 6;
 const UPSTREAM_LATENCY_MS = 1_500;
 
-let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
+let embeddingServer: FakeEmbeddingServer;
 let milvus: Awaited<ReturnType<typeof startMilvusRestServer>>;
 const temporary: string[] = [];
 
 beforeAll(async () => {
-  embeddingServer = await startEmbeddingServer(() => [1, 0, 0, 0]);
+  embeddingServer = await new FakeEmbeddingServer(4, () => [1, 0, 0, 0]).start();
   milvus = await startMilvusRestServer({ recordRequests: true });
   const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   await post("collections/create", { collectionName: "docs", schema: { fields: [

@@ -1,9 +1,25 @@
 import { z } from "zod";
+import { checkConfigKeys, type ConfigKeyLevel } from "./config-keys.js";
 import { BadRequestError } from "./errors.js";
-import { formatPath } from "./validation.js";
+import {
+  LITELLM_GENERAL_SETTINGS_KEYS,
+  LITELLM_MODEL_PARAMS_KEYS,
+  LITELLM_TOP_LEVEL_KEYS,
+  LITELLM_VECTOR_STORE_ENTRY_KEYS,
+  LITELLM_VECTOR_STORE_PARAMS_KEYS,
+  LITELLM_VECTOR_STORE_PARAMS_RENAMED,
+} from "./litellm-keys.js";
+import { formatPath, parseInput } from "./validation.js";
 import { embeddingConfigSchema } from "./search.js";
 
 /** The proxy's config file: the reference page's shape (`vector_store_registry`, `model_list`, `general_settings`). */
+
+const vectorStoreParamsSchema = z.object({
+  vector_store_id: z.string().min(1),
+  custom_llm_provider: z.string().min(1).default("milvus"),
+  litellm_embedding_model: z.string().min(1).optional(),
+  litellm_embedding_config: embeddingConfigSchema.optional(),
+});
 
 export const vectorStoreEntrySchema = z.strictObject({
   vector_store_name: z.string().min(1),
@@ -11,16 +27,9 @@ export const vectorStoreEntrySchema = z.strictObject({
   /**
    * `vector_store_id`, `custom_llm_provider`, the embedding model and its config; everything else is the provider's
    * (for Milvus: `api_key`, `api_base`, `milvus_text_field`, `dbName`, `annsField`, `limit`, …) and is checked by
-   * the provider's strict schema when the config loads.
+   * the provider's strict schema when the proxy starts.
    */
-  litellm_params: z
-    .object({
-      vector_store_id: z.string().min(1),
-      custom_llm_provider: z.string().min(1).default("milvus"),
-      litellm_embedding_model: z.string().min(1).optional(),
-      litellm_embedding_config: embeddingConfigSchema.optional(),
-    })
-    .catchall(z.unknown()),
+  litellm_params: vectorStoreParamsSchema.catchall(z.unknown()),
 });
 export type VectorStoreEntry = z.infer<typeof vectorStoreEntrySchema>;
 
@@ -58,9 +67,15 @@ export const sharedCacheSettingsSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("redis"), url: z.string().min(1), key_prefix: z.string().default("vs:") }),
 ]);
 
+/**
+ * Below this length a master key is guessable: it still starts (LiteLLM's own examples use `sk-1234`), with one
+ * warning at start that it is for local use only.
+ */
+export const SHORT_MASTER_KEY_LENGTH = 16;
+
 export const generalSettingsSchema = z
-  .object({
-    master_key: z.string().min(8, "must be at least 8 characters").optional(),
+  .strictObject({
+    master_key: z.string().min(1, "must not be empty").optional(),
     database_url: z.string().min(1).optional(),
     data_dir: z.string().min(1).optional(),
     max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
@@ -72,19 +87,17 @@ export const generalSettingsSchema = z
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** On SIGTERM/SIGINT: how long requests in flight may take to finish before the process exits anyway. */
     graceful_shutdown_timeout_seconds: z.number().positive().max(3600).default(10),
-  })
-  // LiteLLM configs carry many more general_settings; they are accepted and ignored.
-  .catchall(z.unknown());
+  });
+// LiteLLM's other general_settings are dropped before parsing (see parseProxyConfig), never accepted silently.
 export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
 
 export const proxyConfigSchema = z
-  .object({
+  .strictObject({
     vector_store_registry: z.array(vectorStoreEntrySchema).default([]),
     model_list: z.array(modelEntrySchema).default([]),
     guardrails: z.array(guardrailEntrySchema).default([]),
     general_settings: generalSettingsSchema.default(() => generalSettingsSchema.parse({})),
   })
-  .catchall(z.unknown())
   .superRefine((config, ctx) => {
     // Names are unique and never equal another entry's collection; several entries may share a collection
     // (another server, pinned partitions), and are then reached by name only.
@@ -117,6 +130,57 @@ export const proxyConfigSchema = z
   });
 export type ProxyConfigInput = z.input<typeof proxyConfigSchema>;
 export type ProxyConfig = z.output<typeof proxyConfigSchema>;
+
+const modelParamsKeys = ["model", ...Object.keys(embeddingConfigSchema.shape)];
+
+/** The config file's levels: the keys vs reads (from the schemas above) and the LiteLLM keys it drops. */
+export const configKeyLevels: ConfigKeyLevel = {
+  used: Object.keys(proxyConfigSchema.shape),
+  litellm: LITELLM_TOP_LEVEL_KEYS,
+  children: {
+    general_settings: { used: Object.keys(generalSettingsSchema.shape), litellm: LITELLM_GENERAL_SETTINGS_KEYS },
+    model_list: {
+      each: {
+        used: Object.keys(modelEntrySchema.shape),
+        // model_info is LiteLLM's free-form metadata (extra keys allowed there too); vs reads input_cost_per_token.
+        children: { litellm_params: { used: modelParamsKeys, litellm: LITELLM_MODEL_PARAMS_KEYS } },
+      },
+    },
+    vector_store_registry: {
+      each: {
+        used: Object.keys(vectorStoreEntrySchema.shape),
+        litellm: LITELLM_VECTOR_STORE_ENTRY_KEYS,
+        children: {
+          litellm_params: {
+            used: Object.keys(vectorStoreParamsSchema.shape),
+            litellm: LITELLM_VECTOR_STORE_PARAMS_KEYS,
+            unsupported: LITELLM_VECTOR_STORE_PARAMS_RENAMED,
+            // The provider's parameters: checked against its own schema at start, with the same did-you-mean.
+            open: true,
+            children: { litellm_embedding_config: { used: modelParamsKeys.filter((key) => key !== "model"), litellm: LITELLM_MODEL_PARAMS_KEYS } },
+          },
+        },
+      },
+    },
+  },
+};
+
+export interface ParsedProxyConfig {
+  config: ProxyConfig;
+  /** Paths of the LiteLLM keys vs does not read and dropped, e.g. `litellm_settings`, `general_settings.alerting`. */
+  ignoredKeys: string[];
+}
+
+/**
+ * A parsed config file (YAML/JSON as data) to a config: LiteLLM keys vs does not read are dropped and listed, other
+ * unknown keys are errors with a did-you-mean, then `os.environ/NAME` references are resolved (only in kept keys, so a
+ * LiteLLM-only secret need not be set) and the schema applied. Every problem names its key path.
+ */
+export function parseProxyConfig(raw: Record<string, unknown>, options: { source: string; env?: Record<string, string | undefined> }): ParsedProxyConfig {
+  const { value, ignored } = checkConfigKeys(raw, configKeyLevels, options.source);
+  const resolved = resolveSecretReferences(value, options.env);
+  return { config: parseInput(proxyConfigSchema, resolved, { what: `config ${options.source}` }), ignoredKeys: ignored };
+}
 
 const ENV_REFERENCE = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/;
 

@@ -2,5 +2,8 @@ export * from "./errors.js";
 export * from "./validation.js";
 export * from "./search.js";
 export * from "./config.js";
+export * from "./config-keys.js";
+export * from "./litellm-keys.js";
+export * from "./did-you-mean.js";
 export * from "./specs.js";
 export * from "./abort.js";

@@ -14,6 +14,7 @@ import {
 } from "@vs/core";
 import { EmbeddingCache, createEmbeddingModel, withEmbeddingCache, type EmbeddingCacheStore } from "@vs/embeddings";
 import { createMilvusProvider } from "@vs/provider-milvus";
+import { createPgvectorProvider } from "@vs/provider-pgvector";
 
 /** An embedding model by alias, as the proxy's `model_list` declares it (`embedding-model` → `azure/…` + config). */
 export interface EmbeddingModelAlias {
@@ -23,7 +24,7 @@ export interface EmbeddingModelAlias {
 
 export interface VectorStoresOptions {
   /**
-   * Vector store providers, added to the defaults (Milvus); one with the `id` of a default replaces it. Selected
+   * Vector store providers, added to the defaults (Milvus, pgvector); one with the `id` of a default replaces it. Selected
    * by `custom_llm_provider` (its `id` or one of its `aliases`).
    */
   providers?: AnyVectorStoreProvider[];
@@ -100,7 +101,7 @@ const storeKeys = new Set(["vector_store_id", "custom_llm_provider", "litellm_em
 
 /** The providers the SDK knows without being told. */
 export function defaultProviders(env: Record<string, string | undefined>): AnyVectorStoreProvider[] {
-  return [createMilvusProvider({ env })];
+  return [createMilvusProvider({ env }), createPgvectorProvider({ env })];
 }
 
 export function createVectorStores(options: VectorStoresOptions = {}): VectorStores {

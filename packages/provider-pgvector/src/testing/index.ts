@@ -1,0 +1,2 @@
+export { generateCorpus, randomUnitVector, seededRandom, CORPUS_CATEGORIES, CORPUS_COLORS, type CorpusRow, type CorpusOptions } from "./corpus.js";
+export { bruteForceSearch, matchesFilter, expectedScore, cosineSimilarity, dot, minimumGap, type BruteForceQuery, type ExpectedHit } from "./brute-force.js";

@@ -144,6 +144,11 @@ export function compareExistingLayout(description: DescribedCollection, layout: 
   return result;
 }
 
+/** A sparse field no BM25 function fills: what a Milvus without functions makes of the full-text layout. */
+export function hasOrphanSparseField(description: DescribedCollection): boolean {
+  return (description.fields ?? []).some((field) => field.name === MANAGED_FIELDS.sparse) && !hasBm25Function(description);
+}
+
 const describedFunctionSchema = z.looseObject({
   type: z.union([z.string(), z.number()]).nullish(),
   inputFieldNames: z.array(z.string()).nullish(),

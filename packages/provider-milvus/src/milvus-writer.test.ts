@@ -358,6 +358,52 @@ if (!milvusAddress) {
       expect(UpstreamError.isInstance(refused) || BadRequestError.isInstance(refused)).toBe(true);
     });
 
+    it("converges when several jobs create the same store at once", async () => {
+      const racedOptions = provider.writer.optionsForCreatedStore({ api_base: `grpc://${address}` }, layout);
+      const raced = { vectorStoreId: `${store}_raced`, options: racedOptions };
+      try {
+        const outcomes = await Promise.allSettled([1, 2, 3].map(() => provider.writer.createStore(raced, layout)));
+        expect(outcomes.map((outcome) => (outcome.status === "rejected" ? String(outcome.reason) : "ok"))).toEqual(["ok", "ok", "ok"]);
+        await provider.writer.upsertChunks(raced, chunksA.slice(0, 2));
+        expect((await provider.search({ ...raced, queryVector: query, searchQuery: "q" })).data).toHaveLength(2);
+      } finally {
+        await provider.writer.dropStore(raced);
+      }
+    });
+
+    it("finishes a store whose creation stopped before its indexes", async () => {
+      const halfOptions = provider.writer.optionsForCreatedStore({ api_base: `grpc://${address}` }, layout);
+      const half = { vectorStoreId: `${store}_half`, options: halfOptions };
+      const { transport } = provider.transportFor(halfOptions);
+      const body = managedCreateBody(half.vectorStoreId, undefined, layout, true);
+      delete body.indexParams;
+      try {
+        expect(await transport.call("collections/create", body)).toEqual({ code: 0, data: {} });
+        await provider.writer.createStore(half, layout);
+        const described = await transport.call("collections/describe", { collectionName: half.vectorStoreId });
+        expect((described.data as { indexes: Array<{ fieldName: string; metricType: string }> }).indexes.map((index) => [index.fieldName, index.metricType]).sort()).toEqual([
+          ["sparse", "BM25"],
+          ["vector", "COSINE"],
+        ]);
+        expect((described.data as { load: string }).load).toBe("LoadStateLoaded");
+        await provider.writer.upsertChunks(half, [keywordChunk]);
+        const found = await provider.search({ ...half, queryVector: query, searchQuery: "xylophone", rankingOptions: { hybrid_search: { embedding_weight: 0, text_weight: 1 } } });
+        expect(found.data.map((row) => row.file_id)).toEqual(["file-b"]);
+      } finally {
+        await provider.writer.dropStore(half);
+      }
+    });
+
+    it("gRPC transport: refuses an unknown schema function type with code 1100 naming it", async () => {
+      const { transport } = provider.transportFor(options);
+      const body = managedCreateBody(`${store}_badfn`, undefined, layout, true);
+      (body.schema as { functions: Array<Record<string, unknown>> }).functions[0]!.type = "NOPE";
+      const answer = await transport.call("collections/create", body);
+      expect(answer.code).toBe(1100);
+      expect(answer.message).toContain("function type NOPE is invalid");
+      expect(await transport.call("collections/has", { collectionName: `${store}_badfn` })).toMatchObject({ data: { has: false } });
+    });
+
     it("drops idempotently; a search of the dropped store is a 404", async () => {
       await provider.writer.dropStore(target());
       await provider.writer.dropStore(target());

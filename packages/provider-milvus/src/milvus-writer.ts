@@ -13,7 +13,7 @@ import {
 } from "@vs/core";
 import { describedCollectionSchema, type DescribedCollection } from "./milvus-api.js";
 import { MilvusErrorCode, milvusErrorFromResponse } from "./milvus-error.js";
-import { checkLayout, compareExistingLayout, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
+import { checkLayout, compareExistingLayout, hasOrphanSparseField, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import type { CollectionFactsCache, CollectionKey } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
@@ -27,7 +27,7 @@ const LOAD_POLL_MS = 100;
 
 // A Milvus that cannot build the BM25 function or the analyzer (before 2.5) names one of these in its refusal.
 const FULL_TEXT_UNSUPPORTED = /bm25|function|analyzer|sparse/i;
-const ALREADY_EXISTS = /already exist/i;
+const ALREADY_EXISTS = /already exists|file exists/i;
 
 export interface MilvusWriterContext {
   connectionFor(options: MilvusOptions): { transport: MilvusTransport; connectionKey: string };
@@ -168,20 +168,29 @@ async function createCollection(session: Session, layout: StoreLayout): Promise<
   const fullText = layout.fullText === true;
   const answer = await session.raw("collections/create", managedCreateBody(session.name, session.target.options.dbName, layout, fullText));
   if (isMilvusSuccess(answer.code)) return;
-  const message = answer.message ?? "";
-  // Another job created it meanwhile: ensureLayout checks what it made.
-  if (ALREADY_EXISTS.test(message)) return;
-  if (await session.exists()) {
-    // Half made by this call (the collection, not its indexes): nothing was written to it yet, so it is removed
-    // rather than left in a state a retry would take for a finished store.
-    await session.call("collections/drop", session.base, "remove the half-created collection");
+  const refusedFullText = fullText && FULL_TEXT_UNSUPPORTED.test(answer.message ?? "");
+  // A concurrent creation Milvus Lite has not registered yet: "File exists" while collections/has still says no.
+  const racing = ALREADY_EXISTS.test(answer.message ?? "");
+  if (await session.exists() || (racing && (await appears(session)))) {
+    // Usually another job created it meanwhile (ensureLayout then checks what it made, and finishes a half-made one).
+    // A Milvus without BM25 functions may instead have made the sparse field alone: that collection serves nothing,
+    // and no concurrent creator can have made it, so it is replaced by one without full text.
+    if (!refusedFullText || !hasOrphanSparseField(await session.describe())) return;
+    await session.call("collections/drop", session.base, "remove the collection made without its BM25 function");
+  } else if (!refusedFullText) {
+    throw milvusErrorFromResponse(answer, { operation: `create collection "${session.name}"` });
   }
-  if (fullText && FULL_TEXT_UNSUPPORTED.test(message)) {
-    // Full text is "where the engine can": without it the store still serves dense searches.
-    await session.call("collections/create", managedCreateBody(session.name, session.target.options.dbName, layout, false), "create");
-    return;
+  // Full text is "where the engine can": without it the store still serves dense searches.
+  await session.call("collections/create", managedCreateBody(session.name, session.target.options.dbName, layout, false), "create");
+}
+
+/** Whether the collection shows up within a few polls (another creator finishing). */
+async function appears(session: Session): Promise<boolean> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    await raceAbort(new Promise<void>((resolve) => setTimeout(resolve, LOAD_POLL_MS)), session.signal);
+    if (await session.exists()) return true;
   }
-  throw milvusErrorFromResponse(answer, { operation: `create collection "${session.name}"` });
+  return false;
 }
 
 /** The collection must have the layout; indexes a crash left out are created, then it is loaded. */

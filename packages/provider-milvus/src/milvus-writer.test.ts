@@ -6,6 +6,7 @@ import { compareExistingLayout, managedCreateBody, managedRow } from "./milvus-m
 import { milvusOptionsSchema, type MilvusOptions } from "./milvus-options.js";
 import { createMilvusProvider, type MilvusProvider } from "./milvus-provider.js";
 import { upsertBatches } from "./milvus-writer.js";
+import { startMilvusRestServer } from "./testing/milvus-rest-server.js";
 
 const milvusAddress = process.env.VS_TEST_MILVUS_ADDRESS?.replace(/^(?:grpcs?|https?):\/\//i, "");
 const DIMENSION = 32;
@@ -194,6 +195,39 @@ describe("managed layout bodies", () => {
       rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } },
     });
     await expect(search).rejects.toMatchObject({ status: 400, param: "ranking_options.hybrid_search" });
+  });
+});
+
+describe("milvus writer over REST v2 (the package's test server)", () => {
+  it("creates, fills, filters, rewrites attributes, deletes and drops through REST bodies", async () => {
+    const server = await startMilvusRestServer();
+    const provider = createMilvusProvider({ env: {} });
+    try {
+      const layout: StoreLayout = { dimensions: 4, metric: "cosine" };
+      const target = { vectorStoreId: "managed", options: provider.writer.optionsForCreatedStore({ api_base: server.url }, layout) };
+      await provider.writer.createStore(target, layout);
+      const chunk = (fileId: string, chunkIndex: number, vector: number[]): StoredChunk => ({ id: `${fileId}:${chunkIndex}`, fileId, filename: `${fileId}.txt`, chunkIndex, text: `${fileId} ${chunkIndex}`, vector, attributes: { owner: fileId } });
+      await provider.writer.upsertChunks(target, [chunk("f1", 0, [1, 0, 0, 0]), chunk("f1", 1, [0, 1, 0, 0]), chunk("f2", 0, [0.9, 0.1, 0, 0])]);
+      const search = (filters?: Filter) => provider.search({ ...target, queryVector: [1, 0, 0, 0], searchQuery: "q", filters });
+      expect((await search()).data.map((row) => [row.file_id, row.filename, row.content[0]?.text])).toEqual([
+        ["f1", "f1.txt", "f1 0"],
+        ["f2", "f2.txt", "f2 0"],
+        ["f1", "f1.txt", "f1 1"],
+      ]);
+      const upserts = server.requestsTo("entities/upsert");
+      expect(upserts[0]?.body).toMatchObject({ collectionName: "managed", data: [{ id: "f1:0", file_id: "f1", chunk_index: 0, attributes: { owner: "f1" } }, {}, {}] });
+      expect(server.requestsTo("entities/search").at(-1)?.body).toMatchObject({ consistencyLevel: "Strong", annsField: "vector", outputFields: ["text", "file_id", "filename", "attributes"] });
+      await provider.writer.updateFileAttributes?.(target, "f1", { owner: "someone" });
+      expect((await search({ key: "owner", type: "eq", value: "someone" })).data.map((row) => row.content[0]?.text)).toEqual(["f1 0", "f1 1"]);
+      await provider.writer.deleteFileChunks(target, "f1");
+      expect((await search()).data.map((row) => row.file_id)).toEqual(["f2"]);
+      expect(server.requestsTo("entities/delete").at(-1)?.body).toMatchObject({ filter: "file_id == {file_id}", exprParams: { file_id: "f1" } });
+      await provider.writer.dropStore(target);
+      await provider.writer.dropStore(target);
+    } finally {
+      await provider.close();
+      await server.close();
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import {
 } from "@vs/core";
 import { describedCollectionSchema, type DescribedCollection } from "./milvus-api.js";
 import { MilvusErrorCode, milvusErrorFromResponse } from "./milvus-error.js";
-import { checkLayout, compareExistingLayout, hasOrphanSparseField, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
+import { checkLayout, compareExistingLayout, hasOrphanSparseField, type ExistingLayout, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import type { CollectionFactsCache, CollectionKey } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
@@ -28,6 +28,8 @@ const LOAD_POLL_MS = 100;
 // A Milvus that cannot build the BM25 function or the analyzer (before 2.5) names one of these in its refusal.
 const FULL_TEXT_UNSUPPORTED = /bm25|function|analyzer|sparse/i;
 const ALREADY_EXISTS = /already exists|file exists/i;
+/** Milvus's code for an index that already exists (merr ErrIndexDuplicate). */
+const INDEX_DUPLICATE = 702;
 
 export interface MilvusWriterContext {
   connectionFor(options: MilvusOptions): { transport: MilvusTransport; connectionKey: string };
@@ -195,19 +197,32 @@ async function appears(session: Session): Promise<boolean> {
 
 /** The collection must have the layout; indexes a crash left out are created, then it is loaded. */
 async function ensureLayout(session: Session, layout: StoreLayout): Promise<void> {
-  const existing = compareExistingLayout(await session.describe(), layout);
-  if (existing.conflict !== undefined) {
-    throw new VsError({
-      status: 409,
-      code: "vector_store_layout_conflict",
-      type: "invalid_request_error",
-      param: "vector_store_id",
-      message: `Milvus collection "${session.name}" already exists with another layout: ${existing.conflict}.`,
-    });
+  let existing = await existingLayout(session, layout);
+  if (existing.missingIndexes.length > 0) {
+    for (const index of existing.missingIndexes) {
+      const answer = await session.raw("indexes/create", { ...session.base, indexParams: [index] });
+      // A concurrent creation indexed the field first: what it made is checked below.
+      if (!isMilvusSuccess(answer.code) && answer.code !== INDEX_DUPLICATE && !ALREADY_EXISTS.test(answer.message ?? "")) {
+        throw milvusErrorFromResponse(answer, { operation: `create indexes in collection "${session.name}"` });
+      }
+    }
+    existing = await existingLayout(session, layout);
+    if (existing.missingIndexes.length > 0) throw new UpstreamError({ upstream: "vector_store", message: `Milvus collection "${session.name}" still lacks an index after creating it.` });
   }
-  if (existing.missingIndexes.length > 0) await session.call("indexes/create", { ...session.base, indexParams: existing.missingIndexes }, "create indexes");
   await session.call("collections/load", session.base, "load");
   await waitUntilLoaded(session);
+}
+
+async function existingLayout(session: Session, layout: StoreLayout): Promise<ExistingLayout> {
+  const existing = compareExistingLayout(await session.describe(), layout);
+  if (existing.conflict === undefined) return existing;
+  throw new VsError({
+    status: 409,
+    code: "vector_store_layout_conflict",
+    type: "invalid_request_error",
+    param: "vector_store_id",
+    message: `Milvus collection "${session.name}" already exists with another layout: ${existing.conflict}.`,
+  });
 }
 
 /** `collections/load` only starts loading; a search before it ends fails, so createStore waits for it. */

@@ -15,11 +15,9 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repositoryRoot = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -149,9 +147,9 @@ async function startMilvusLiteService(root) {
 
 // ---------------------------------------------------------------- PostgreSQL
 
-/** The same private cluster the benchmark uses (apps/proxy/src/dev-services/private-postgres.ts, built by `pnpm build`). */
+/** A private throwaway cluster (@vs/test-support, the same one the benchmark uses; built by `pnpm build`). */
 async function startPostgres() {
-  const { startPrivatePostgres, PostgresNotInstalledError } = await import(pathToFileURL(join(repositoryRoot, "apps/proxy/dist/dev-services/private-postgres.js")).href);
+  const { startPrivatePostgres, PostgresNotInstalledError } = await import(testSupportEntry());
   try {
     const postgres = await startPrivatePostgres({ database: "vs_test" });
     return { value: postgres.url, address: `127.0.0.1:${postgres.port} (database vs_test)`, stop: () => postgres.stop() };
@@ -164,73 +162,22 @@ async function startPostgres() {
 // ---------------------------------------------------------------- Redis
 
 async function startRedis(root) {
-  const pathDirectories = [...(process.env.PATH ?? "").split(delimiter), "/usr/bin", "/usr/sbin", "/usr/local/bin"].filter(Boolean);
-  const redisServer = pathDirectories.map((directory) => join(directory, "redis-server")).find((candidate) => existsSync(candidate));
-  if (redisServer === undefined) throw new ServiceSkipped("no redis-server on PATH (Debian: apt-get install redis-server)");
-  const directory = join(root, "redis");
-  await mkdir(directory, { recursive: true });
-  const port = await pickFreePort();
-  const child = spawn(redisServer, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const keep = (chunk) => {
-    output = (output + chunk).slice(-4_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolveExit) => {
-    child.once("close", resolveExit);
-    child.once("error", resolveExit);
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const stoppedInTime = await Promise.race([exited.then(() => true), sleep(stopGraceMs, false)]);
-      if (!stoppedInTime) child.kill("SIGKILL");
-    }
-    await exited;
-  };
-  const deadline = Date.now() + 20_000;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server did not accept connections on 127.0.0.1:${port}\n${lastLines(output, 10)}`);
-    }
-    await sleep(100);
+  const { startPrivateRedis, RedisNotInstalledError } = await import(testSupportEntry());
+  try {
+    const redis = await startPrivateRedis({ directory: join(root, "redis"), stopGraceMs });
+    return { value: redis.url, address: `127.0.0.1:${redis.port}`, stop: () => redis.stop() };
+  } catch (error) {
+    if (error instanceof RedisNotInstalledError) throw new ServiceSkipped(error.message);
+    throw error;
   }
-  return { value: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, stop };
 }
 
 // ---------------------------------------------------------------- helpers
 
-function lastLines(text, count) {
-  return text.trim().split("\n").slice(-count).join("\n");
-}
-
-/** PostgreSQL and Redis cannot bind port 0 and report it, so the kernel picks one here; the short race is accepted. */
-function pickFreePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolveConnect) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    const finish = (connected) => {
-      socket.destroy();
-      resolveConnect(connected);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
-  });
+function testSupportEntry() {
+  const entry = join(repositoryRoot, "packages", "test-support", "dist", "index.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (pnpm test runs turbo run build)`);
+  return pathToFileURL(entry).href;
 }
 
 /** A preset URL may carry a password; only its host part is printed. */

@@ -7,6 +7,7 @@ import type { IndexLookup } from "./access.js";
 import { authenticate, type VirtualKeyResolver } from "./http/auth.js";
 import type { Caller, Env, RequestRecord } from "./http/context.js";
 import { errorResponse } from "./http/errors.js";
+import { refuseNulInUrl } from "./http/url.js";
 import { healthRoutes, type ReadinessCheck } from "./routes/health.js";
 import { searchRoutes } from "./routes/search.js";
 import type { StoreRegistry } from "./store-registry.js";
@@ -74,6 +75,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     options.requestSink?.record(entry);
   });
 
+  app.use("*", refuseNulInUrl());
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
   app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));

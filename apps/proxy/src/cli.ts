@@ -25,6 +25,10 @@ Options:
   --workers <n>       Processes serving the same port (Node cluster). Default: the number of CPUs when
                       general_settings.database_url (PostgreSQL) is set and Milvus is not embedded, else 1
                       (the embedded database and Milvus Lite belong to one process).
+  --graceful-shutdown-timeout <seconds>
+                      On SIGTERM or SIGINT, how long requests in flight may take before the process exits
+                      anyway (default: general_settings.graceful_shutdown_timeout_seconds, else 10).
+                      A second SIGINT exits at once.
   --help              Show this help.
 
 Environment:
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
         host: { type: "string" },
         "data-dir": { type: "string" },
         workers: { type: "string", short: "w" },
+        "graceful-shutdown-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -70,12 +75,15 @@ async function main(): Promise<void> {
   const configPath = values["config"] as string | undefined;
   const host = (values["host"] as string | undefined) ?? "0.0.0.0";
   const dataDirOption = values["data-dir"] as string | undefined;
+  const graceText = values["graceful-shutdown-timeout"] as string | undefined;
+  const graceSeconds = graceText === undefined ? undefined : Number(graceText);
+  if (graceSeconds !== undefined && !(graceSeconds > 0 && graceSeconds <= 3600)) fail(`--graceful-shutdown-timeout must be a number of seconds above 0 and at most 3600, got "${graceText}"`);
+  const shutdownGraceMs = graceSeconds === undefined ? undefined : graceSeconds * 1000;
 
   if (cluster.isWorker) {
-    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption }), port);
+    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption, shutdownGraceMs }), port);
     process.send?.({ type: "listening", url: proxy.url });
-    const stop = () => proxy.close().then(() => process.exit(0), () => process.exit(1));
-    process.once("SIGTERM", stop);
+    process.once("SIGTERM", () => stopGracefully(proxy));
     process.once("SIGINT", () => undefined); // the primary decides; it sends SIGTERM
     return;
   }
@@ -89,17 +97,33 @@ async function main(): Promise<void> {
     fail("--workers above 1 needs a shared database and Milvus: set general_settings.database_url (PostgreSQL) and a Milvus api_base that is not 'embedded'.");
   }
   if (workers === 1) {
-    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption }), port);
+    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption, shutdownGraceMs }), port);
     printBanner(proxy.url, proxy.masterKey, proxy.demo);
     const shutdown = (signal: string) => {
-      process.stdout.write(`\n${signal}: shutting down\n`);
-      proxy.close().then(() => process.exit(0), () => process.exit(1));
+      process.stdout.write(`\n${signal}: shutting down (at most ${proxy.shutdownGraceMs / 1000} s)\n`);
+      stopGracefully(proxy);
     };
-    process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => {
+      shutdown("SIGINT");
+      process.once("SIGINT", () => process.exit(130));
+    });
     return;
   }
-  await runCluster({ config, workers, dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data") });
+  const graceMs = shutdownGraceMs ?? config.general_settings.graceful_shutdown_timeout_seconds * 1000;
+  await runCluster({ config, workers, graceMs, dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data") });
+}
+
+/**
+ * `close()` drains within the grace period; the timer is the backstop should a cleanup hang (a database that does
+ * not answer), so a process manager's SIGKILL never has to come.
+ */
+function stopGracefully(proxy: { shutdownGraceMs: number; close(): Promise<void> }): void {
+  setTimeout(() => {
+    process.stderr.write(`vs-proxy: still stopping after ${proxy.shutdownGraceMs / 1000} s; exiting\n`);
+    process.exit(1);
+  }, proxy.shutdownGraceMs).unref();
+  proxy.close().then(() => process.exit(0), () => process.exit(1));
 }
 
 async function startOrFail<T>(start: () => Promise<T>, port: number): Promise<T> {
@@ -135,7 +159,7 @@ function printBanner(url: string, masterKey: MasterKey, demo?: { store: string; 
 }
 
 /** The primary: resolves the master key once (so workers never race to generate one), forks, restarts crashed workers. */
-async function runCluster(options: { config: ProxyConfig; workers: number; dataDir: string }): Promise<void> {
+async function runCluster(options: { config: ProxyConfig; workers: number; graceMs: number; dataDir: string }): Promise<void> {
   const masterKey = await resolveMasterKey({ configured: options.config.general_settings.master_key, dataDir: options.dataDir });
   let shuttingDown = false;
   let printed = false;
@@ -150,9 +174,11 @@ async function runCluster(options: { config: ProxyConfig; workers: number; dataD
     });
   };
   for (let index = 0; index < options.workers; index++) fork();
+  let workerFailed = false;
   cluster.on("exit", (worker, code, signal) => {
     if (shuttingDown) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      workerFailed ||= code !== 0;
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(workerFailed ? 1 : 0);
       return;
     }
     process.stderr.write(`vs-proxy: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
@@ -162,8 +188,10 @@ async function runCluster(options: { config: ProxyConfig; workers: number; dataD
     if (shuttingDown) return;
     shuttingDown = true;
     process.stdout.write(`\n${signal}: shutting down ${options.workers} workers\n`);
+    // Each worker drains its own connections within the grace period and exits; the margin covers its start-up
+    // of the shutdown, so this backstop only fires for a worker that hangs.
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => process.exit(1), options.graceMs + 1_000).unref();
   };
   process.once("SIGINT", () => shutdown("SIGINT"));
   process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -5,12 +5,12 @@ import pino from "pino";
 import { afterAll, expect, it } from "vitest";
 import { DEMO_QUERY, DEMO_STORE_NAME } from "./embedded.js";
 import { startProxy } from "./server.js";
-import { describeWithMilvusLite } from "./test-support/milvus-lite.js";
+import { describeWithService } from "@vs/test-support/vitest";
 
 // `pnpm start` with nothing configured: the proxy starts Milvus Lite itself, loads the demo corpus with the local
 // model, and the query it prints finds the passage that answers it. A second start reuses the data.
 
-describeWithMilvusLite("embedded defaults", () => {
+describeWithService("milvusLite", "embedded defaults", () => {
   let dataDir: string;
   afterAll(async () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

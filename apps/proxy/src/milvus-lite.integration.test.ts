@@ -2,9 +2,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { createMilvusProvider, isMilvusSuccess, type MilvusTransport } from "@vs/provider-milvus";
 import { createVectorStores, type VectorStores } from "@vs/sdk";
-import { startEmbeddingServer } from "./test-support/embedding-server.js";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
-import { describeWithMilvusLite, seededRandom, similarity, type Metric } from "./test-support/milvus-lite.js";
+import { FakeEmbeddingServer, seededRandom, similarity, type Metric } from "@vs/test-support";
+import { describeWithService } from "@vs/test-support/vitest";
 
 // One suite, three paths to a real Milvus engine (Milvus Lite):
 //   sdk-grpc      vectorStores.search → gRPC transport
@@ -19,14 +19,14 @@ const METRICS: Metric[] = ["L2", "IP", "COSINE"];
 
 interface Row { id: number; text: string; category: number; vec: number[] }
 
-describeWithMilvusLite("search against Milvus Lite", (address) => {
+describeWithService("milvusLite", "search against Milvus Lite", (address) => {
   const random = seededRandom(7);
   const rows: Row[] = Array.from({ length: ROWS }, (_, index) => ({ id: index + 1, text: `passage number ${index + 1}`, category: index % 10, vec: Array.from({ length: DIM }, () => random() * 2 - 1) }));
   const queries = Array.from({ length: 4 }, () => Array.from({ length: DIM }, () => random() * 2 - 1));
   const run = `${Date.now().toString(36)}${Math.floor(random() * 1e6)}`;
   const collection = (metric: Metric) => `it_${metric.toLowerCase()}_${run}`;
 
-  let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
+  let embeddingServer: FakeEmbeddingServer;
   let embeddingBase: string;
   let vectorStores: VectorStores;
   let transport: MilvusTransport;
@@ -50,7 +50,7 @@ describeWithMilvusLite("search against Milvus Lite", (address) => {
 
   beforeAll(async () => {
     // An OpenAI-compatible embedding server that knows the test's query vectors ("query 0" … "query 3").
-    embeddingServer = await startEmbeddingServer((text) => queries[Number(text.split(" ")[1])]!);
+    embeddingServer = await new FakeEmbeddingServer(DIM, (text) => queries[Number(text.split(" ")[1])]!).start();
     embeddingBase = embeddingServer.apiBase;
 
     const provider = createMilvusProvider();

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
-import { describeWithMilvusLite } from "./test-support/milvus-lite.js";
+import { describeWithService } from "@vs/test-support/vitest";
 
 // The native Milvus passthrough and the admin routes, against Milvus Lite, on both databases the proxy supports.
 
@@ -67,7 +67,7 @@ async function startRelay(target: URL): Promise<{ url: string; cut(): void; clos
   };
 }
 
-describeWithMilvusLite("Milvus passthrough", (address) => {
+describeWithService("milvusLite", "Milvus passthrough", (address) => {
   const url = databaseUrl();
   const databases: Array<{ kind: string; settings: () => string }> = [
     { kind: "PGlite", settings: () => "" },

@@ -3,7 +3,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddingModel, LOCAL_EMBEDDING_MODEL } from "@vs/embeddings";
 import { startMilvusRestServer } from "@vs/provider-milvus/testing";
-import { MASTER_KEY, cosine, squaredL2, startTestProxy, type TestProxy } from "./test-support/harness.js";
+import { cosine, squaredL2 } from "@vs/test-support";
+import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 
 // End to end over loopback: the real proxy, the real local embedding model, and a Milvus REST v2 server built from
 // the contract (data set up through its HTTP API, exactly as a client would).

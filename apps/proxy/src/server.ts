@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
@@ -9,6 +10,8 @@ import { vectorStoreProviders } from "./providers.js";
 import { EmbeddingCache, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, type EmbeddingCacheStore } from "@vs/embeddings";
 import { createVectorStores, type VectorStores } from "@vs/sdk";
 import { createApp } from "./app.js";
+import { answerClientError } from "./http/client-error.js";
+import { ConnectionDrainer } from "./http/drain.js";
 import { loadConfigFile } from "./config-file.js";
 import { DEMO_QUERY, DEMO_STORE_NAME, embeddedDefaultConfig, probeTcp, loadDemoCollection, progressBar, startEmbeddedMilvus, usesEmbeddedMilvus } from "./embedded.js";
 import type { ReadinessCheck } from "./routes/health.js";
@@ -33,6 +36,8 @@ export interface ProxyOptions {
   logger?: Logger;
   /** Human-readable start-up progress (default: stderr). */
   log?: (line: string) => void;
+  /** How long `close()` may take (ms); wins over `general_settings.graceful_shutdown_timeout_seconds`. */
+  shutdownGraceMs?: number | undefined;
 }
 
 export interface RunningProxy {
@@ -43,7 +48,19 @@ export interface RunningProxy {
   registry: StoreRegistry;
   /** Set when running on embedded defaults: the demo store and a query that finds relevant passages. */
   demo?: { store: string; query: string };
+  /** The budget of `close()`; a process manager should allow at least this long between SIGTERM and SIGKILL. */
+  shutdownGraceMs: number;
+  /**
+   * Graceful stop: stops accepting, answers every request in flight (with `Connection: close`), closes idle
+   * keep-alive connections, then writes the pending spend rows and releases the rest. Requests still unanswered
+   * near the end of the grace period are cut, so the rest of the budget is left for the spend rows.
+   */
   close(): Promise<void>;
+}
+
+/** Of the grace period, what is kept after the drain for spend rows and the other cleanups. */
+function cleanupReserveMs(graceMs: number): number {
+  return Math.min(2_000, graceMs / 4);
 }
 
 export function createLogger(level: string): Logger {
@@ -119,15 +136,19 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       ],
     });
     const host = options.host ?? "0.0.0.0";
-    const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host });
+    const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host }) as Server;
+    server.on("clientError", (error: Error, socket) => answerClientError(error, socket, logger));
+    const drainer = new ConnectionDrainer(server);
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => { throw error; })]);
-    cleanups.unshift(
-      () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-        }),
-    );
+    const shutdownGraceMs = options.shutdownGraceMs ?? settings.graceful_shutdown_timeout_seconds * 1000;
+    cleanups.unshift(async () => {
+      const outcome = await drainer.drain(shutdownGraceMs - cleanupReserveMs(shutdownGraceMs));
+      // Requests cut at the deadline finish their handlers (and record their spend rows) on the next turns.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (outcome.inFlightAtStart > 0 || outcome.cut > 0) {
+        logger[outcome.cut > 0 ? "warn" : "info"]({ in_flight: outcome.inFlightAtStart, cut: outcome.cut }, "stopped serving: requests in flight answered");
+      }
+    });
     const port = (server.address() as AddressInfo).port;
     const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
 
@@ -139,8 +160,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       config,
       registry,
       ...(isDemo ? { demo: { store: DEMO_STORE_NAME, query: DEMO_QUERY } } : {}),
+      shutdownGraceMs,
       close() {
-        closing ??= runCleanups(cleanups).finally(() => logger.flush?.());
+        // The margin keeps the whole close inside the grace period that a process manager (and the CLI) allows.
+        closing ??= runCleanups(cleanups, { deadline: performance.now() + shutdownGraceMs - 250, logger }).finally(() => logger.flush?.());
         return closing;
       },
     };
@@ -172,7 +195,20 @@ function createEmbeddingCache(settings: ProxyConfig["general_settings"], logger:
   });
 }
 
-/** In order, each one even when an earlier one failed. */
-async function runCleanups(cleanups: Array<() => Promise<void>>): Promise<void> {
-  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+/**
+ * In order, each one even when an earlier one failed. Past the deadline a cleanup is no longer waited for (an
+ * upstream pool waiting on a call nobody wants any more), so the ones after it — the database's — still run.
+ */
+async function runCleanups(cleanups: Array<() => Promise<void>>, options: { deadline?: number; logger?: Logger } = {}): Promise<void> {
+  for (const [position, cleanup] of cleanups.entries()) {
+    const done = cleanup().catch(() => undefined);
+    if (options.deadline === undefined) {
+      await done;
+      continue;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, options.deadline! - performance.now()))));
+    if ((await Promise.race([done, late])) === "late") options.logger?.warn({ cleanup: position }, "shutdown: a cleanup did not finish within the grace period; not waiting for it");
+    clearTimeout(timer);
+  }
 }

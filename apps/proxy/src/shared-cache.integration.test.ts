@@ -1,23 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { startMilvusRestServer } from "@vs/provider-milvus/testing";
-import { startEmbeddingServer } from "./test-support/embedding-server.js";
+import { FakeEmbeddingServer } from "@vs/test-support";
+import { describeWithService } from "@vs/test-support/vitest";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 
 // Two proxies with `cache: {type: redis}` share query embeddings: what one embedded, the other does not embed again.
 
-const redisUrl = process.env["VS_TEST_REDIS_URL"];
-if (!redisUrl && process.env["CI"] === "true") throw new Error("VS_TEST_REDIS_URL is not set in CI: scripts/test.mjs must start Redis");
 const DIM = 8;
 
-(redisUrl ? describe : describe.skip)(`shared embedding cache in Redis${redisUrl ? "" : " (skipped: VS_TEST_REDIS_URL not set — `pnpm test` starts Redis when redis-server is installed)"}`, () => {
-  let embeddingServer: Awaited<ReturnType<typeof startEmbeddingServer>>;
+describeWithService("redis", "shared embedding cache in Redis", (redisUrl) => {
+  let embeddingServer: FakeEmbeddingServer;
   let milvus: Awaited<ReturnType<typeof startMilvusRestServer>>;
   let first: TestProxy;
   let second: TestProxy;
 
   beforeAll(async () => {
-    embeddingServer = await startEmbeddingServer((text) => Array.from({ length: DIM }, (_, position) => (text.length + position) % 3));
+    embeddingServer = await new FakeEmbeddingServer(DIM, (text) => Array.from({ length: DIM }, (_, position) => (text.length + position) % 3)).start();
     const embeddingBase = embeddingServer.apiBase;
     milvus = await startMilvusRestServer();
     const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -47,15 +46,15 @@ general_settings:
   });
 
   it("embeds a query once across processes", async () => {
-    const embeddingCalls = embeddingServer.inputs;
-    embeddingCalls.length = 0;
+    const embeddingCalls = () => embeddingServer.inputs;
+    embeddingServer.requests.length = 0;
     const query = `shared question ${randomBytes(4).toString("hex")}`;
     expect((await first.call("/v1/vector_stores/docs/search", { body: { query } })).status).toBe(200);
-    expect(embeddingCalls).toEqual([query]);
+    expect(embeddingCalls()).toEqual([query]);
     expect((await second.call("/v1/vector_stores/docs/search", { body: { query } })).status).toBe(200);
     expect((await first.call("/v1/vector_stores/docs/search", { body: { query } })).status).toBe(200);
-    expect(embeddingCalls).toEqual([query]);
+    expect(embeddingCalls()).toEqual([query]);
     expect((await second.call("/v1/vector_stores/docs/search", { body: { query: `${query} and more` } })).status).toBe(200);
-    expect(embeddingCalls).toHaveLength(2);
+    expect(embeddingCalls()).toHaveLength(2);
   });
 });

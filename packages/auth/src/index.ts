@@ -26,5 +26,5 @@ export {
   type UpdateKeyInput,
 } from "./keys.js";
 export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
-export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRow, type SpendRowInput, type SpendSummary } from "./spend.js";
+export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
 export type { DatabaseKind } from "./database.js";

@@ -261,10 +261,12 @@ describeEachDatabase("auth store", (database) => {
       await expect(store.spend.summary({ keyHash: hashKey("nobody") })).resolves.toEqual({ requests: 0, embedding_tokens: 0, cost_usd: 0 });
     });
 
-    it("refuses a row whose key_hash is a key rather than its hash", async () => {
-      const error = await rejection(store.spend.record([{ request_id: "r", key_hash: "sk-alice-key-000001", route: "/x", status_code: 200, latency_ms: 1 }]));
-      expect(error).toBeInstanceOf(BadRequestError);
-      expect(error).toMatchObject({ param: "rows[0].key_hash" });
+    it("refuses a row whose key_hash is a key rather than its hash, and stores nothing of it", async () => {
+      const result = await store.spend.record([{ request_id: "r-key-as-hash", key_hash: "sk-alice-key-000001", route: "/x", status_code: 200, latency_ms: 1 }]);
+      expect(result.written).toBe(0);
+      expect(result.rejected).toEqual([{ request_id: "r-key-as-hash", reason: expect.stringMatching(/^rows\[0\]\.key_hash: must be a sha256 hex digest/) }]);
+      expect(JSON.stringify(result)).not.toContain("sk-alice");
+      expect((await store.spend.list({ limit: 1000 })).filter((row) => row.request_id === "r-key-as-hash")).toEqual([]);
     });
   });
 

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError, ServiceUnavailableError, parseInput } from "@vs/core";
+import { BadRequestError, NotFoundError, ServiceUnavailableError, describeIssues, parseInput } from "@vs/core";
 import { z } from "zod";
 import { connectDatabase, type DatabaseKind } from "./database.js";
 import { guarded, type ErrorMeaning } from "./database-errors.js";
@@ -18,7 +18,8 @@ import {
   type UpdateKeyInput,
 } from "./keys.js";
 import { applyMigrations } from "./migrations.js";
-import { spendFilterSchema, spendRowInputSchema, type SpendFilter, type SpendRow, type SpendRowInput, type SpendSummary } from "./spend.js";
+import { assertNoNul, hasNul } from "./nul.js";
+import { spendFilterSchema, spendRowInputSchema, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
 
 export interface OpenAuthStoreOptions {
   /** `postgresql://user:password@host:port/database[?schema=name&connection_limit=n]`. */
@@ -72,7 +73,11 @@ export interface IndexStore {
 }
 
 export interface SpendStore {
-  record(rows: SpendRowInput[]): Promise<void>;
+  /**
+   * Writes what it can: a row that is invalid or that the database refuses is reported in `rejected` and the
+   * others are written. Rejects (503) only when the database does not answer; the rows can then be sent again.
+   */
+  record(rows: SpendRowInput[]): Promise<SpendRecordResult>;
   /** Newest first. */
   list(filter?: SpendFilter): Promise<SpendRow[]>;
   summary(filter?: Omit<SpendFilter, "limit">): Promise<SpendSummary>;
@@ -149,6 +154,17 @@ function toVirtualIndex(row: VirtualIndexRow): VirtualIndex {
   };
 }
 
+function requestIdOf(raw: unknown): string | null {
+  const value = (raw as { request_id?: unknown } | null)?.request_id;
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** The driver's own words (kept in `cause` by `guarded`); they name the column or value, never a connection URL. */
+function databaseRefusal(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  return (cause as Error).message?.split("\n").filter(Boolean).at(-1)?.slice(0, 300) ?? String(cause);
+}
+
 /** Names what the caller passed without ever echoing a key. */
 function describeReference(reference: string): string {
   return looksLikeKey(reference) ? `key ${keyDisplayName(reference)}` : JSON.stringify(reference);
@@ -175,6 +191,8 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
 
   /** The candidate rows for a key, a hash or an alias, preferring that order when one string matches several. */
   const resolve = async (reference: string): Promise<VerificationToken | null> => {
+    // Nothing stored holds a NUL (it is refused on the way in), and PostgreSQL would refuse the query.
+    if (hasNul(reference)) return null;
     const hash = hashKey(reference);
     const rows = await run(() =>
       prisma.verificationToken.findMany({ where: { OR: [{ token: hash }, { token: reference }, { key_alias: reference }] }, take: 3 }),
@@ -183,6 +201,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
   };
 
   const findByHash = async (token: string): Promise<KeyInfo | null> => {
+    if (hasNul(token)) return null;
     const row = await run(() => prisma.verificationToken.findUnique({ where: { token } }));
     return row === null ? null : toKeyInfo(row, clock());
   };
@@ -190,6 +209,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
   const keys: KeyStore = {
     async generate(rawInput, actor) {
       const input = parseInput(generateKeyInputSchema, rawInput, { what: "key" });
+      assertNoNul(input);
       const key = input.key ?? generateKeyString();
       const now = clock();
       const row = await run(
@@ -234,6 +254,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
 
     async update(reference, rawPatch, actor) {
       const patch = parseInput(updateKeyInputSchema, rawPatch, { what: "key update" });
+      assertNoNul(patch);
       const notFound = () => new NotFoundError(`No key matches ${describeReference(reference)}.`, { code: "key_not_found" });
       const current = await resolve(reference);
       if (current === null) throw notFound();
@@ -259,7 +280,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
     },
 
     async delete(rawReferences) {
-      const references = parseInput(keyReferencesSchema, rawReferences, { what: "keys to delete", prefix: "keys" });
+      const references = parseInput(keyReferencesSchema, rawReferences, { what: "keys to delete", prefix: "keys" }).filter((reference) => !hasNul(reference));
       if (references.length === 0) return { deleted: [] };
       const tokens = [...new Set(references.flatMap((reference) => [hashKey(reference), reference]))];
       const deleted = await run(() =>
@@ -280,6 +301,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
   const indexes: IndexStore = {
     async create(rawInput, actor) {
       const input = parseInput(createIndexInputSchema, rawInput, { what: "index" });
+      assertNoNul(input);
       const now = clock();
       const row = await run(
         () =>
@@ -301,11 +323,13 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
     },
 
     async get(name) {
+      if (hasNul(name)) return null;
       const row = await run(() => prisma.virtualIndex.findUnique({ where: { index_name: name } }));
       return row === null ? null : toVirtualIndex(row);
     },
 
-    async getMany(names) {
+    async getMany(rawNames) {
+      const names = rawNames.filter((name) => !hasNul(name));
       if (names.length === 0) return [];
       const rows = await run(() => prisma.virtualIndex.findMany({ where: { index_name: { in: [...new Set(names)] } }, orderBy: { index_name: "asc" } }));
       return rows.map(toVirtualIndex);
@@ -330,35 +354,68 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
       : { created_at: { ...(filter.since === undefined ? {} : { gte: filter.since }), ...(filter.until === undefined ? {} : { lt: filter.until }) } }),
   });
 
+  type ParsedSpendRow = z.output<typeof spendRowInputSchema> & { id: string };
+
+  // One statement with one array per column: far cheaper than createMany's per-row query building, which matters
+  // most on the embedded PGlite, where every statement runs on the proxy's own event loop. Ids are the caller's,
+  // and a repeated id is skipped, so a batch that failed half-way can be sent again.
+  const insertSpendRows = (rows: ParsedSpendRow[], now: Date) => {
+    const column = <T>(pick: (row: ParsedSpendRow) => T) => rows.map(pick);
+    return run(() =>
+      prisma.$executeRawUnsafe(
+        `INSERT INTO vs_spend_logs (id, request_id, created_at, key_hash, key_alias, route, vector_store, index_name, status_code, latency_ms, embedding_tokens, embedding_cost_usd, search_cost_usd, result_count, error_code)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::float8[], $13::float8[], $14::int[], $15::text[])
+         ON CONFLICT (id) DO NOTHING`,
+        column((row) => row.id),
+        column((row) => row.request_id),
+        column((row) => (row.created_at === undefined ? now : new Date(row.created_at)).toISOString()),
+        column((row) => row.key_hash ?? null),
+        column((row) => row.key_alias ?? null),
+        column((row) => row.route),
+        column((row) => row.vector_store ?? null),
+        column((row) => row.index_name ?? null),
+        column((row) => row.status_code),
+        column((row) => row.latency_ms),
+        column((row) => row.embedding_tokens),
+        column((row) => row.embedding_cost_usd),
+        column((row) => row.search_cost_usd),
+        column((row) => row.result_count ?? null),
+        column((row) => row.error_code ?? null),
+      ),
+    );
+  };
+  const databaseAnswers = () => run(() => prisma.$queryRaw`SELECT 1`).then(() => true, () => false);
+
   const spend: SpendStore = {
     async record(rawRows) {
-      const rows = parseInput(z.array(spendRowInputSchema), rawRows, { what: "spend rows", prefix: "rows" });
-      if (rows.length === 0) return;
+      const rows: ParsedSpendRow[] = [];
+      const rejected: SpendRowRejection[] = [];
+      for (const [position, raw] of rawRows.entries()) {
+        const parsed = spendRowInputSchema.safeParse(raw);
+        if (parsed.success) rows.push({ ...parsed.data, id: parsed.data.id ?? crypto.randomUUID() });
+        else rejected.push({ request_id: requestIdOf(raw), reason: describeIssues(parsed.error, `rows[${position}]`).message });
+      }
+      if (rows.length === 0) return { written: 0, rejected };
       const now = clock();
-      // One statement with one array per column: far cheaper than createMany's per-row query building, which
-      // matters most on the embedded PGlite, where every statement runs on the proxy's own event loop.
-      const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
-      await run(() =>
-        prisma.$executeRawUnsafe(
-          `INSERT INTO vs_spend_logs (id, request_id, created_at, key_hash, key_alias, route, vector_store, index_name, status_code, latency_ms, embedding_tokens, embedding_cost_usd, search_cost_usd, result_count, error_code)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::float8[], $13::float8[], $14::int[], $15::text[])`,
-          column((row) => row.id ?? crypto.randomUUID()),
-          column((row) => row.request_id),
-          column((row) => (row.created_at === undefined ? now : new Date(row.created_at)).toISOString()),
-          column((row) => row.key_hash ?? null),
-          column((row) => row.key_alias ?? null),
-          column((row) => row.route),
-          column((row) => row.vector_store ?? null),
-          column((row) => row.index_name ?? null),
-          column((row) => row.status_code),
-          column((row) => row.latency_ms),
-          column((row) => row.embedding_tokens),
-          column((row) => row.embedding_cost_usd),
-          column((row) => row.search_cost_usd),
-          column((row) => row.result_count ?? null),
-          column((row) => row.error_code ?? null),
-        ),
-      );
+      try {
+        await insertSpendRows(rows, now);
+        return { written: rows.length, rejected };
+      } catch (batchError) {
+        // A database that answers refused something in the rows: find which, one row at a time, so a bad row
+        // costs only itself. A database that does not answer is an outage: the caller keeps the rows and retries.
+        if (!(await databaseAnswers())) throw batchError;
+      }
+      let written = 0;
+      for (const row of rows) {
+        try {
+          await insertSpendRows([row], now);
+          written++;
+        } catch (error) {
+          if (!(await databaseAnswers())) throw error;
+          rejected.push({ request_id: row.request_id, reason: databaseRefusal(error) });
+        }
+      }
+      return { written, rejected };
     },
 
     async list(rawFilter = {}) {

@@ -70,6 +70,8 @@ export const generalSettingsSchema = z
     /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
     auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** On SIGTERM/SIGINT: how long requests in flight may take to finish before the process exits anyway. */
+    graceful_shutdown_timeout_seconds: z.number().positive().max(3600).default(10),
   })
   // LiteLLM configs carry many more general_settings; they are accepted and ignored.
   .catchall(z.unknown());

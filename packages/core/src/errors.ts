@@ -156,6 +156,8 @@ export interface UpstreamErrorOptions {
   upstreamStatus?: number | null;
   /** The upstream's own error code (Milvus `code`, OpenAI `error.code`), as a string. */
   upstreamCode?: string | number | null;
+  /** The upstream's own error text, cleaned of credentials, apart from the gateway's sentence around it. */
+  upstreamMessage?: string | null;
   isRetryable?: boolean;
   param?: string | null;
   cause?: unknown;
@@ -167,6 +169,7 @@ export class UpstreamError extends VsError {
   readonly upstream: UpstreamKind;
   readonly upstreamStatus: number | null;
   readonly upstreamCode: string | null;
+  readonly upstreamMessage: string | null;
 
   constructor(options: UpstreamErrorOptions) {
     const upstreamCode = options.upstreamCode === undefined || options.upstreamCode === null ? null : String(options.upstreamCode);
@@ -183,6 +186,7 @@ export class UpstreamError extends VsError {
     this.upstream = options.upstream;
     this.upstreamStatus = options.upstreamStatus ?? null;
     this.upstreamCode = upstreamCode;
+    this.upstreamMessage = options.upstreamMessage ?? null;
   }
 }
 

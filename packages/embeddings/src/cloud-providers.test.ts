@@ -6,7 +6,7 @@ import { gaxios } from "google-auth-library";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError, VsError } from "@vs/core";
 import { createEmbeddingModel } from "./index.js";
-import { FakeEmbeddingServer, type RecordedRequest } from "./test-support/fake-embedding-server.js";
+import { FakeEmbeddingServer, type RecordedRequest } from "@vs/test-support";
 
 let server: FakeEmbeddingServer;
 beforeAll(async () => {

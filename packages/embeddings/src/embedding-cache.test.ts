@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddingModel, EmbeddingCache, embeddingCacheKey, withEmbeddingCache, type EmbeddingCacheStore } from "./index.js";
-import { FakeEmbeddingServer } from "./test-support/fake-embedding-server.js";
+import { FakeEmbeddingServer } from "@vs/test-support";
 
 let server: FakeEmbeddingServer;
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError, UpstreamError, VsError, type EmbeddingModel } from "@vs/core";
 import { assertEmbeddingDimensions, createEmbeddingModel, lookupEmbeddingPrice } from "./index.js";
-import { FakeEmbeddingServer, type RecordedRequest } from "./test-support/fake-embedding-server.js";
+import { FakeEmbeddingServer, type RecordedRequest } from "@vs/test-support";
 
 // Each provider against a server answering in the shape its documentation gives (request and response), over loopback.
 const KEY = "provider-key-0123456789SECRET";

@@ -6,7 +6,7 @@ import { BadRequestError, UpstreamError, UpstreamTimeoutError, type EmbeddingMod
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddingCache, embeddingCacheKey, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, withEmbeddingCache, type RedisEmbeddingCacheStoreOptions } from "./index.js";
 import { decodeVector, encodeVector } from "./redis-cache-store.js";
-import { TcpProxy } from "./test-support/tcp-proxy.js";
+import { TcpProxy } from "@vs/test-support";
 
 const redisUrl = process.env["VS_TEST_REDIS_URL"];
 const SKIP_REASON = "skipped: VS_TEST_REDIS_URL is not set (the test runner sets it when it starts redis-server)";

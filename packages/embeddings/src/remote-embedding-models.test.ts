@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError, VsError } from "@vs/core";
 import { createEmbeddingModel, DEFAULT_AZURE_API_VERSION } from "./index.js";
-import { FakeEmbeddingServer } from "./test-support/fake-embedding-server.js";
+import { FakeEmbeddingServer } from "@vs/test-support";
 
 const API_KEY = "sk-test-1234567890abcdefSECRET";
 const AZURE_KEY = "azure-key-0123456789abcdef";

@@ -20,7 +20,9 @@ import {
   type SearchReq,
 } from "@zilliz/milvus2-sdk-node";
 import { z } from "zod";
+import { containsRawJson, isRawJson, rawIntegersToStrings } from "./exact-json.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS } from "./milvus-options.js";
+import { redactSecrets, secretsOfToken } from "./milvus-secrets.js";
 import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
 
 /**
@@ -30,7 +32,8 @@ import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvu
  *
  * Where the REST server and this transport differ, on purpose:
  * - int64 values (primary keys included) are numbers when they fit a double exactly, strings otherwise (the REST
- *   transport asks Milvus for numbers with `Accept-Type-Allow-Int64`, which silently rounds the large ones);
+ *   transport does the same); integers past 2^53 in a body (`JSON.rawJSON` values, or decimal strings) reach Milvus
+ *   exact: the SDK takes int64 values as decimal strings;
  * - an endpoint it does not translate answers `{code: 1100, message: "unsupported endpoint …"}`, where Milvus's REST
  *   server answers HTTP 404 with the plain text `404 page not found` (no code at all);
  * - with Milvus Lite, which cannot parse filter templates, `exprParams` are written into the filter as literals.
@@ -143,6 +146,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): MilvusTransp
   const displayAddress = `${ssl ? "grpcs" : "grpc"}://${address}`;
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_MILVUS_TIMEOUT_MS;
   const caches = new CollectionCaches();
+  const secrets = secretsOfToken(options.token);
   let connecting: Promise<GatewayMilvusClient> | undefined;
   let liveClient: GatewayMilvusClient | undefined;
   let closed = false;
@@ -177,6 +181,18 @@ export function createGrpcTransport(options: GrpcTransportOptions): MilvusTransp
   }
 
   async function call(endpoint: string, body: Record<string, unknown>, callOptions: MilvusCallOptions = {}): Promise<MilvusResponse> {
+    try {
+      const response = await translate(endpoint, containsRawJson(body) ? integersForTheSdk(body) : body, callOptions);
+      if (typeof response.message === "string") response.message = redactSecrets(response.message, secrets);
+      return response;
+    } catch (error) {
+      // Milvus's texts (gRPC details, status reasons) are quoted in the thrown errors too.
+      if (error instanceof Error) error.message = redactSecrets(error.message, secrets);
+      throw error;
+    }
+  }
+
+  async function translate(endpoint: string, body: Record<string, unknown>, callOptions: MilvusCallOptions): Promise<MilvusResponse> {
     if (closed) throw new UpstreamError({ upstream: "vector_store", message: `The Milvus gRPC transport for ${displayAddress} is closed.` });
     const signal = callOptions.signal;
     if (signal?.aborted) throw new AbortedError(signal.reason);
@@ -263,6 +279,20 @@ class MilvusAnswer extends Error {
 
 function answer(code: number, message: string): MilvusAnswer {
   return new MilvusAnswer({ code, message });
+}
+
+/**
+ * The body with integers past 2^53 as decimal strings, the form the SDK encodes as int64 (a raw-JSON value would be
+ * rounded by the SDK's own JSON copy of each row). `exprParams` keep theirs: such filters are written as literals.
+ */
+function integersForTheSdk(body: Record<string, unknown>): Record<string, unknown> {
+  const converted: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === "exprParams") converted[key] = value;
+    else if (key === "search" && Array.isArray(value)) converted[key] = value.map((sub: unknown) => (isPlainObject(sub) ? integersForTheSdk(sub) : rawIntegersToStrings(sub)));
+    else converted[key] = rawIntegersToStrings(value);
+  }
+  return converted;
 }
 
 function isEndpoint(endpoint: string): endpoint is Endpoint {
@@ -776,7 +806,8 @@ interface PreparedFilter {
 function prepareFilter(filter: string | null | undefined, exprParams: Record<string, unknown> | null | undefined, context: CallContext): PreparedFilter {
   const expr = filter ?? "";
   if (exprParams === undefined || exprParams === null || Object.keys(exprParams).length === 0) return { expr };
-  if (context.isMilvusLite) return { expr: inlineExpressionParameters(expr, exprParams) };
+  // The SDK's template values hold int64 only as numbers: an integer past 2^53 is written in exactly instead.
+  if (context.isMilvusLite || containsRawJson(exprParams)) return { expr: inlineExpressionParameters(expr, exprParams) };
   return { expr, exprValues: exprParams };
 }
 
@@ -831,6 +862,7 @@ function milvusLiteral(value: unknown, name: string): string {
     return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
   }
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (isRawJson(value) && /^-?\d+$/.test(value.rawJSON)) return value.rawJSON;
   if (typeof value === "boolean") return value ? "true" : "false";
   if (Array.isArray(value)) return `[${value.map((item) => milvusLiteral(item, name)).join(", ")}]`;
   throw answer(RestCode.parameterInvalid, `exprParams.${name}: only strings, finite numbers, booleans and lists of them are supported: invalid parameter`);

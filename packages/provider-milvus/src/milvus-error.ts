@@ -28,7 +28,7 @@ export function milvusErrorFromResponse(response: Pick<MilvusResponse, "code" | 
   const milvusMessage = typeof response.message === "string" && response.message !== "" ? response.message : "no message";
   const where = context.operation ? ` (${context.operation})` : "";
   const detail = `Milvus code ${response.code}: ${milvusMessage}`;
-  const base = { upstream: "vector_store" as const, upstreamCode: response.code };
+  const base = { upstream: "vector_store" as const, upstreamCode: response.code, upstreamMessage: milvusMessage };
 
   if (response.code === MilvusErrorCode.collectionNotFound || COLLECTION_NOT_FOUND_MESSAGE.test(milvusMessage)) {
     return new UpstreamError({ ...base, status: 404, message: `The vector store has no such collection${where}. ${detail}` });

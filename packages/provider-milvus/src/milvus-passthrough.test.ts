@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { classifyPassthroughPath, requestedCollection, rewritePassthroughRequest, rewritePassthroughResponse } from "./milvus-passthrough.js";
+import { BadRequestError } from "@vs/core";
+import { parseJsonExact } from "./exact-json.js";
+import { checkPassthroughKeys, checkPinnedDatabase, classifyPassthroughPath, foldJsonKey, requestedCollection, rewritePassthroughRequest, rewritePassthroughResponse } from "./milvus-passthrough.js";
+
+function refusal(run: () => unknown): BadRequestError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof BadRequestError) return error;
+    throw error;
+  }
+  throw new Error("expected a 400");
+}
 
 describe("passthrough policy", () => {
   it("allows exactly the listed endpoints, each with its permission", () => {
@@ -15,6 +27,38 @@ describe("passthrough policy", () => {
     expect(rewritePassthroughRequest({ collectionName: "dall-e-6", dbName: "other", limit: 2 }, { collection: "real_books", dbName: "team_a" })).toEqual({ collectionName: "real_books", dbName: "team_a", limit: 2 });
     expect(rewritePassthroughRequest({ collectionName: "dall-e-6", dbName: "other" }, { collection: "real_books" })).toEqual({ collectionName: "real_books" });
     expect(() => requestedCollection({})).toThrow(/collectionName/);
+  });
+
+  it("folds keys as Go's encoding/json matches them to fields", () => {
+    for (const key of ["dbName", "DBNAME", "dbname", "DbNaMe"]) expect(foldJsonKey(key)).toBe(foldJsonKey("dbName"));
+    // Dotless ı and dotted İ fold to i, the long ſ to s, the Kelvin sign to k.
+    for (const key of ["collect\u0131onName", "COLLECT\u0130ONNAME"]) expect(foldJsonKey(key)).toBe(foldJsonKey("collectionName"));
+    expect(foldJsonKey("\u017fearch\u212a")).toBe("searchk");
+    expect(foldJsonKey("db_name")).not.toBe(foldJsonKey("dbName"));
+  });
+
+  it("refuses a collectionName or dbName Milvus could read other than the gateway checked", () => {
+    expect(checkPassthroughKeys(["collectionName", "data"])).toEqual({ dbNameKey: undefined });
+    expect(checkPassthroughKeys(["collectionName", "DBName"])).toEqual({ dbNameKey: "DBName" });
+    for (const keys of [["collectionName", "CollectionName"], ["collectionName", "collectionName"], ["COLLECTIONNAME"], ["collect\u0131onName"]]) {
+      expect(refusal(() => checkPassthroughKeys(keys))).toMatchObject({ param: "collectionName", code: "ambiguous_parameter" });
+    }
+    expect(refusal(() => checkPassthroughKeys(["collectionName", "dbName", "DBNAME"]))).toMatchObject({ param: "dbName", code: "database_pinned" });
+  });
+
+  it("accepts the pinned database, in the body or the header, and refuses any other", () => {
+    expect(() => checkPinnedDatabase({ bodyKey: "dbName", bodyValue: "default", header: "default" }, ["default"])).not.toThrow();
+    expect(() => checkPinnedDatabase({ bodyKey: undefined, bodyValue: undefined, header: undefined }, ["team_a"])).not.toThrow();
+    expect(refusal(() => checkPinnedDatabase({ bodyKey: "DBName", bodyValue: "other", header: undefined }, ["default"]))).toMatchObject({ param: "dbName", code: "database_pinned" });
+    expect(refusal(() => checkPinnedDatabase({ bodyKey: "dbName", bodyValue: 1, header: undefined }, ["default"]))).toMatchObject({ param: "dbName" });
+    expect(refusal(() => checkPinnedDatabase({ bodyKey: undefined, bodyValue: undefined, header: "default, other" }, ["default"]))).toMatchObject({ param: "DB-Name" });
+  });
+
+  it("drops every spelling of dbName and keeps the body's integers and keys exact", () => {
+    const body = parseJsonExact('{"collectionName":"v","DBName":"default","data":[{"id":9007199254740993}],"__proto__":{"x":1}}', "raw") as Record<string, unknown>;
+    const rewritten = rewritePassthroughRequest(body, { collection: "real", dbName: "team_a" });
+    expect(JSON.stringify(rewritten)).toBe('{"collectionName":"real","data":[{"id":9007199254740993}],"__proto__":{"x":1},"dbName":"team_a"}');
+    expect(Object.getPrototypeOf(rewritten)).toBe(Object.prototype);
   });
 
   it("hides the real collection name in answers but leaves rows and field names alone", () => {

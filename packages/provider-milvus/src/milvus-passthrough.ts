@@ -40,6 +40,70 @@ export function classifyPassthroughPath(path: string): { endpoint: string; permi
   return permission ? { endpoint, permission } : null;
 }
 
+/** The database Milvus uses when a request names none. */
+export const DEFAULT_MILVUS_DATABASE = "default";
+
+/**
+ * A JSON key as Milvus's REST server matches it to a request field: Go's encoding/json binds keys to fields without
+ * regard to case, with Unicode simple folding (`ſ` is `s`, the Kelvin sign `K` is `k`, dotted and dotless `i` are
+ * `i`). Two keys that fold alike reach the same field.
+ */
+export function foldJsonKey(key: string): string {
+  return key
+    .replace(/[\u0130\u0131]/g, "i")
+    .replace(/\u017f/g, "s")
+    .replace(/\u212a/g, "k")
+    .replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+}
+
+const FOLDED_DB_NAME = foldJsonKey("dbName");
+const FOLDED_COLLECTION_NAME = foldJsonKey("collectionName");
+
+/**
+ * Checks the body's top-level keys (as written, duplicates included) for the fields the gateway decides: exactly one
+ * `collectionName`, spelled so; at most one key Milvus would read as `dbName`, in whatever case. Anything else would
+ * let Milvus read a collection or database other than the one the gateway checked. Returns the `dbName` key as
+ * written, if there is one.
+ */
+export function checkPassthroughKeys(topLevelKeys: readonly string[]): { dbNameKey: string | undefined } {
+  const collectionKeys = topLevelKeys.filter((key) => foldJsonKey(key) === FOLDED_COLLECTION_NAME);
+  if (collectionKeys.length > 1 || collectionKeys.some((key) => key !== "collectionName")) {
+    throw new BadRequestError(
+      `collectionName: give it once, spelled exactly "collectionName" (found ${collectionKeys.map((key) => JSON.stringify(key)).join(", ")}); Milvus reads every letter case of it as the same field.`,
+      { param: "collectionName", code: "ambiguous_parameter" },
+    );
+  }
+  const databaseKeys = topLevelKeys.filter((key) => foldJsonKey(key) === FOLDED_DB_NAME);
+  if (databaseKeys.length > 1) {
+    throw new BadRequestError(`dbName: give it at most once (found ${databaseKeys.map((key) => JSON.stringify(key)).join(", ")}); Milvus reads every letter case of it as the same field.`, {
+      param: "dbName",
+      code: "database_pinned",
+    });
+  }
+  return { dbNameKey: databaseKeys[0] };
+}
+
+/**
+ * A caller's database (the body's `dbName` under any spelling, or the `DB-Name` header) must be the one the gateway
+ * pins for the store: the official clients always send one (`default` unless told otherwise), so an equal one is
+ * accepted; any other is refused — it could reach another database with the admin's credentials.
+ */
+export function checkPinnedDatabase(requested: { bodyKey: string | undefined; bodyValue: unknown; header: string | undefined }, allowed: readonly string[]): void {
+  const expected = allowed.length === 1 ? `"${allowed[0]}"` : `one of ${allowed.map((name) => `"${name}"`).join(", ")}`;
+  if (requested.bodyKey !== undefined && !(typeof requested.bodyValue === "string" && allowed.includes(requested.bodyValue))) {
+    throw new BadRequestError(`${requested.bodyKey}: the database is fixed by the gateway's configuration to ${expected}; remove this field or send that value.`, {
+      param: "dbName",
+      code: "database_pinned",
+    });
+  }
+  if (requested.header !== undefined && !allowed.includes(requested.header)) {
+    throw new BadRequestError(`DB-Name: the database is fixed by the gateway's configuration to ${expected}; remove this header or send that value.`, {
+      param: "DB-Name",
+      code: "database_pinned",
+    });
+  }
+}
+
 /** The virtual index a passthrough body names, checked before anything else happens. */
 export function requestedCollection(body: Record<string, unknown>): string {
   const name = body["collectionName"];
@@ -48,13 +112,13 @@ export function requestedCollection(body: Record<string, unknown>): string {
 }
 
 /**
- * The body sent upstream: the real collection instead of the virtual index, the store's database pinned. A caller's
- * own `dbName` is refused before this is reached (it could otherwise reach another database with the admin's
- * credentials).
+ * The body sent upstream: the real collection instead of the virtual index, the store's database pinned (every key
+ * Milvus would read as `dbName` is dropped first). Values are left as they are, so raw-JSON integers go out exact.
  */
 export function rewritePassthroughRequest(body: Record<string, unknown>, target: { collection: string; dbName?: string | undefined }): Record<string, unknown> {
-  const rewritten: Record<string, unknown> = { ...body, collectionName: target.collection };
-  delete rewritten["dbName"];
+  // fromEntries defines own properties: a "__proto__" key stays a key, as JSON.parse made it.
+  const rewritten: Record<string, unknown> = Object.fromEntries(Object.entries(body).filter(([key]) => foldJsonKey(key) !== FOLDED_DB_NAME));
+  rewritten["collectionName"] = target.collection;
   if (target.dbName) rewritten["dbName"] = target.dbName;
   return rewritten;
 }

@@ -192,6 +192,55 @@ describe("createRestTransport", () => {
   });
 });
 
+describe("createRestTransport: exact integers and secrets", () => {
+  async function scriptedServer(status: number, answer: string): Promise<{ url: string; server: Server; received: string[] }> {
+    const received: string[] = [];
+    const server = createServer((request, response) => {
+      let text = "";
+      request.on("data", (chunk) => (text += chunk));
+      request.on("end", () => {
+        received.push(text);
+        response.writeHead(status, { "content-type": "application/json" }).end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, received };
+  }
+
+  it("sends raw-JSON integers as written and answers integers past 2^53 as exact strings", async () => {
+    const milvusServer = await scriptedServer(200, '{"code":0,"data":[{"id":9007199254740993,"count":3,"score":0.25}],"cost":0}');
+    const transport = createRestTransport({ baseUrl: milvusServer.url });
+    try {
+      const body = JSON.parse('{"collectionName":"c","id":[1]}') as Record<string, unknown>;
+      body["id"] = [(JSON as unknown as { rawJSON(text: string): unknown }).rawJSON("9007199254740993")];
+      const answer = await transport.call("entities/get", body);
+      expect(milvusServer.received).toEqual(['{"collectionName":"c","id":[9007199254740993]}']);
+      expect(answer.data).toEqual([{ id: "9007199254740993", count: 3, score: 0.25 }]);
+    } finally {
+      await transport.close();
+      await stop(milvusServer.server);
+    }
+  });
+
+  it("removes the token and its password from Milvus messages and from quoted bodies", async () => {
+    const echoing = await scriptedServer(200, JSON.stringify({ code: 1800, message: `invalid credential ${TOKEN}; password Sup3r-Secret rejected` }));
+    const crashing = await scriptedServer(500, `panic: bad auth header Bearer ${TOKEN}`);
+    const transports = [createRestTransport({ baseUrl: echoing.url, token: TOKEN }), createRestTransport({ baseUrl: crashing.url, token: TOKEN })];
+    try {
+      const answer = await transports[0]!.call("collections/has", { collectionName: "c" });
+      expect(answer.message).toBe("invalid credential [redacted]; password [redacted] rejected");
+      const error = (await failure(transports[1]!.call("collections/has", { collectionName: "c" }))) as UpstreamError;
+      expect(error.status).toBe(502);
+      expect(error.message).toContain("Bearer [redacted]");
+      expect(error.message).not.toContain("Sup3r-Secret");
+    } finally {
+      await Promise.all(transports.map((transport) => transport.close()));
+      await stop(echoing.server);
+      await stop(crashing.server);
+    }
+  });
+});
+
 describe("MilvusProvider.transportFor", () => {
   it("creates one transport per (kind, api_base, api_key) and reuses it", async () => {
     const provider = createMilvusProvider({ env: {} });

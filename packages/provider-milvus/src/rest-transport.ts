@@ -1,6 +1,8 @@
 import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError } from "@vs/core";
 import { Pool, type Dispatcher } from "undici";
+import { parseJsonExact, scanJson } from "./exact-json.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS } from "./milvus-options.js";
+import { redactSecrets, secretsOfToken } from "./milvus-secrets.js";
 import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
 
 export interface RestTransportSettings {
@@ -23,6 +25,10 @@ const BODY_EXCERPT_CHARS = 200;
  * Milvus REST v2 over HTTP: `POST {baseUrl}/v2/vectordb/{endpoint}` with a JSON body, through one keep-alive
  * undici pool per transport. Follows the `MilvusTransport` contract: Milvus answers (any `code`) are returned;
  * failing to get one is thrown (502 unreachable, 504 timeout, 499 aborted by the caller).
+ *
+ * Integers stay exact both ways: a body holding `JSON.rawJSON` values is sent as written, and integers past 2^53 in
+ * an answer come back as decimal strings (as the gRPC transport gives them), never rounded. Upstream text (Milvus
+ * messages, quoted bodies) is cleaned of the token before it is returned or thrown.
  */
 export function createRestTransport(settings: RestTransportSettings): MilvusTransport {
   let base: URL;
@@ -47,6 +53,7 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
     "accept-type-allow-int64": "true",
   };
   if (settings.token !== undefined && settings.token !== "") headers.authorization = `Bearer ${settings.token}`;
+  const secrets = secretsOfToken(settings.token);
   let closed = false;
 
   async function call(endpoint: string, body: Record<string, unknown>, options: MilvusCallOptions = {}): Promise<MilvusResponse> {
@@ -58,6 +65,8 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
     if (callerSignal?.aborted) throw new AbortedError(callerSignal.reason);
 
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    // Outside the try: a body that cannot be serialised (too deep, a cycle) is our bug or the caller's, not an outage.
+    const payload = JSON.stringify(body);
     // undici's own per-request timeouts (no timer and no AbortController per call): the answer's headers, then each
     // gap in its body, must arrive within `timeoutMs`.
     try {
@@ -66,13 +75,13 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
         path: `${pathPrefix}/v2/vectordb/${endpoint}`,
         method: "POST",
         headers,
-        body: JSON.stringify(body),
+        body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         ...(callerSignal ? { signal: callerSignal } : {}),
       });
       const text = await response.body.text();
-      return interpretAnswer(response.statusCode, text, host);
+      return interpretAnswer(response.statusCode, text, host, secrets);
     } catch (error) {
       if (callerSignal?.aborted) throw new AbortedError(error);
       const code = (error as { code?: unknown }).code;
@@ -104,24 +113,28 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
  * 1800): it is returned as is. A 401/403 without one (a gateway or load balancer in front of Milvus) becomes a
  * code 1800 answer, so it maps to "the store rejected our credentials". Anything else is not an answer: 502.
  */
-function interpretAnswer(statusCode: number, text: string, host: string): MilvusResponse {
+function interpretAnswer(statusCode: number, text: string, host: string, secrets: readonly string[]): MilvusResponse {
   const parsed = parseJson(text);
-  if (isMilvusAnswer(parsed)) return parsed;
+  if (isMilvusAnswer(parsed)) {
+    if (typeof parsed.message === "string") parsed.message = redactSecrets(parsed.message, secrets);
+    return parsed;
+  }
+  const quoted = excerpt(redactSecrets(text, secrets));
   if (statusCode === 401 || statusCode === 403) {
-    return { code: 1800, message: `HTTP ${statusCode} from ${host}${excerpt(text) === "" ? "" : `: ${excerpt(text)}`}` };
+    return { code: 1800, message: `HTTP ${statusCode} from ${host}${quoted === "" ? "" : `: ${quoted}`}` };
   }
   const what = statusCode >= 200 && statusCode < 300 ? "a body that is not a Milvus answer" : `HTTP ${statusCode}`;
   throw new UpstreamError({
     upstream: "vector_store",
     status: 502,
     upstreamStatus: statusCode,
-    message: `The vector store at ${host} answered with ${what}${excerpt(text) === "" ? "" : `: ${excerpt(text)}`}.`,
+    message: `The vector store at ${host} answered with ${what}${quoted === "" ? "" : `: ${quoted}`}.`,
   });
 }
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text, "string", scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger);
   } catch {
     return undefined;
   }

@@ -1,12 +1,23 @@
 import type { Context } from "hono";
 import { AbortedError, BadRequestError, PayloadTooLargeError } from "@vs/core";
 import type { Env } from "./context.js";
+import { findJsonShapeProblem } from "./json-shape.js";
+
+/** Deeper than any request the gateway understands; far shallower than what overflows a recursive walk. */
+export const MAX_JSON_DEPTH = 64;
+
+export interface ReadJsonOptions {
+  /** Objects and arrays nested deeper are a 400 naming the path (default `MAX_JSON_DEPTH`). */
+  maxDepth?: number;
+  /** A U+0000 anywhere is a 400 naming the path: for bodies that end up in PostgreSQL, which stores no NUL. */
+  refuseNul?: boolean;
+}
 
 /**
  * Reads a JSON object body, at most `limitBytes`, counting bytes as they arrive (a lying Content-Length cannot
- * get past it). Not JSON or not an object → 400.
+ * get past it). Not JSON, not an object or nested too deep → 400.
  */
-export async function readJsonObject(c: Context<Env>, limitBytes: number): Promise<Record<string, unknown>> {
+export async function readJsonObject(c: Context<Env>, limitBytes: number, options: ReadJsonOptions = {}): Promise<Record<string, unknown>> {
   // An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and reads the
   // 413; past the cap the connection is closed.
   const drainCap = Math.max(limitBytes * 4, 8 * 1024 * 1024);
@@ -48,6 +59,14 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number): Promi
   }
   if (chunks.length === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
   const text = Buffer.concat(chunks).toString("utf8");
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  const problem = findJsonShapeProblem(text, { maxDepth, refuseNul: options.refuseNul ?? false });
+  if (problem) {
+    const where = problem.path === "" ? "The request body" : problem.path;
+    throw problem.kind === "too_deep"
+      ? new BadRequestError(`${where}: nested deeper than ${maxDepth} levels of objects and arrays.`, { param: problem.path || null, code: "json_too_deep" })
+      : new BadRequestError(`${where}: contains a NUL character (U+0000), which cannot be stored.`, { param: problem.path || null, code: "invalid_character" });
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

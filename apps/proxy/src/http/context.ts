@@ -18,6 +18,12 @@ export interface RequestRecord {
   error_code?: string;
 }
 
+/** A text a virtual key must not see in an error (a real collection name, an address), and what it sees instead. */
+export interface Concealment {
+  text: string;
+  replacement: string;
+}
+
 export interface Env {
   /** Under @hono/node-server: Node's own request and response (absent when the app runs elsewhere, e.g. `app.request()`). */
   Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
@@ -27,5 +33,7 @@ export interface Env {
     caller: Caller;
     record: RequestRecord;
     logger: Logger;
+    /** Set by routes that know them; read when an error becomes an answer. */
+    concealed: Concealment[];
   };
 }

@@ -1,15 +1,32 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { VsError, type ErrorBody } from "@vs/core";
-import type { Env } from "./context.js";
+import type { Concealment, Env } from "./context.js";
+
+/**
+ * Registers texts a virtual key must not see in an error (the real collection, the store's address) and what it sees
+ * instead. The master key and the log keep them.
+ */
+export function concealFromCaller(c: Context<Env>, concealments: Concealment[]): void {
+  const current = (c.get("concealed") as Concealment[] | undefined) ?? [];
+  c.set("concealed", [...current, ...concealments.filter((entry) => entry.text !== "" && entry.text !== entry.replacement)]);
+}
 
 /** The one place an error becomes a response: `{error: {message, type, param, code}}`, never a stack trace. */
 export function errorResponse(error: unknown, c: Context<Env>): Response {
   const record = c.get("record");
   if (VsError.isInstance(error)) {
     if (record) record.error_code = error.code;
+    const forVirtualKey = (c.get("caller") as { kind: string } | undefined)?.kind !== "master";
+    const isVectorStoreFailure = (error as { upstream?: unknown }).upstream === "vector_store";
     if (error.status >= 500) c.get("logger")?.warn({ err_code: error.code, err_message: error.message }, "upstream or service failure");
-    return c.json(error.toBody(), error.status as 400);
+    else if (isVectorStoreFailure && forVirtualKey) c.get("logger")?.info({ err_code: error.code, err_message: error.message }, "vector store refused the request");
+    const body = error.toBody();
+    if (isVectorStoreFailure && forVirtualKey) {
+      const concealed = (c.get("concealed") as Concealment[] | undefined) ?? [];
+      body.error.message = `${publicVectorStoreMessage(error, concealed)} Request id: ${c.get("requestId")}.`;
+    }
+    return c.json(body, error.status as 400);
   }
   if (error instanceof HTTPException) {
     const body: ErrorBody = { error: { message: error.message || "Bad request", type: "invalid_request_error", param: null, code: `http_${error.status}` } };
@@ -19,4 +36,37 @@ export function errorResponse(error: unknown, c: Context<Env>): Response {
   if (record) record.error_code = "internal_error";
   const body: ErrorBody = { error: { message: "Internal server error. The gateway logged the details.", type: "internal_error", param: null, code: "internal_error" } };
   return c.json(body, 500);
+}
+
+/**
+ * What a virtual key is told when the vector store fails: what failed, never where the store is or what its
+ * collections are really called. Milvus's own words are kept only for a request it found invalid (the caller can fix
+ * it), with the concealed names replaced.
+ */
+function publicVectorStoreMessage(error: VsError & { upstreamCode?: string | null; upstreamMessage?: string | null }, concealed: readonly Concealment[]): string {
+  if (error.status === 504) return "The vector store did not answer in time.";
+  const upstreamCode = error.upstreamCode ?? null;
+  const upstreamMessage = error.upstreamMessage ?? null;
+  const milvusCode = upstreamCode === null ? "" : ` (Milvus code ${upstreamCode})`;
+  switch (error.status) {
+    case 400: {
+      const detail = upstreamMessage === null ? "" : `: ${conceal(upstreamMessage, concealed)}`;
+      return `The vector store rejected the request as invalid${milvusCode}${detail}.`;
+    }
+    case 401:
+      return `The vector store rejected the gateway's own credentials${milvusCode}; an administrator must fix the gateway's configuration.`;
+    case 404:
+      return `The vector store has no collection behind this vector store or index${milvusCode}.`;
+    case 429:
+      return `The vector store is rate limiting requests${milvusCode}; retry later.`;
+    default:
+      return upstreamCode === null ? "The vector store could not be reached or gave no usable answer." : `The vector store answered with an error${milvusCode}.`;
+  }
+}
+
+function conceal(text: string, concealed: readonly Concealment[]): string {
+  let result = text;
+  // Longest first: a name that contains another is replaced whole.
+  for (const { text: hidden, replacement } of [...concealed].sort((a, b) => b.text.length - a.text.length)) result = result.split(hidden).join(replacement);
+  return result;
 }

@@ -35,7 +35,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   }
 
   app.post("/key/generate", master, async (c) => {
-    const body = await readJsonObject(c, maxBodyBytes);
+    const body = await readJsonObject(c, maxBodyBytes, { refuseNul: true });
     await assertGrantsExist(body);
     const { key, info } = await auth.keys.generate(body as never, "master");
     return c.json({ ...info, key });
@@ -64,7 +64,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   });
 
   app.post("/key/update", master, async (c) => {
-    const body = await readJsonObject(c, maxBodyBytes);
+    const body = await readJsonObject(c, maxBodyBytes, { refuseNul: true });
     const { key, ...patch } = body;
     if (typeof key !== "string" || key === "") throw new BadRequestError("key: required (the key, its hash or its alias)", { param: "key" });
     await assertGrantsExist(patch);
@@ -74,7 +74,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   });
 
   app.post("/key/delete", master, async (c) => {
-    const body = await readJsonObject(c, maxBodyBytes);
+    const body = await readJsonObject(c, maxBodyBytes, { refuseNul: true });
     const names = [...(Array.isArray(body["keys"]) ? body["keys"] : []), ...(Array.isArray(body["key_aliases"]) ? body["key_aliases"] : [])];
     if (names.length === 0 || !names.every((name): name is string => typeof name === "string" && name !== "")) {
       throw new BadRequestError("keys: a non-empty list of keys, key hashes or aliases (or key_aliases)", { param: "keys" });
@@ -85,7 +85,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   });
 
   app.post("/v1/indexes", master, async (c) => {
-    const body = await readJsonObject(c, maxBodyBytes);
+    const body = await readJsonObject(c, maxBodyBytes, { refuseNul: true });
     const storeName = (body["litellm_params"] as { vector_store_name?: unknown } | undefined)?.vector_store_name;
     if (typeof storeName === "string" && !registry.find(storeName)) {
       throw new BadRequestError(`litellm_params.vector_store_name: no vector store "${storeName}" in the vector_store_registry; known: ${registry.list().map((store) => store.name).join(", ") || "none"}`, { param: "litellm_params.vector_store_name", code: "unknown_vector_store" });

@@ -1,7 +1,10 @@
 import { Hono } from "hono";
-import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from "@vs/core";
+import { ForbiddenError, MethodNotAllowedError, NotFoundError } from "@vs/core";
 import {
   COLLECTIONLESS_ENDPOINTS,
+  DEFAULT_MILVUS_DATABASE,
+  checkPassthroughKeys,
+  checkPinnedDatabase,
   classifyPassthroughPath,
   requestedCollection,
   rewritePassthroughRequest,
@@ -11,8 +14,10 @@ import {
 } from "@vs/provider-milvus";
 import type { AuthStore } from "@vs/auth";
 import type { IndexLookup, Permission } from "../access.js";
-import { clientSignal, readJsonObject } from "../http/body.js";
+import { clientSignal } from "../http/body.js";
+import { readPassthroughBody } from "../http/passthrough-body.js";
 import type { Caller, Env } from "../http/context.js";
+import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 
 export interface MilvusPassthroughOptions {
@@ -30,8 +35,10 @@ function holds(caller: Caller, indexName: string, permission: Permission): boole
 /**
  * `/milvus/v2/vectordb/...`: Milvus's own REST API for virtual indexes. The endpoint must be on the allowlist
  * (else 403); `collectionName` must be a virtual index the key holds with the endpoint's permission (else 403); the
- * store's database is pinned (a caller's `dbName` or `DB-Name` is a 400); the caller's Authorization never goes
- * upstream — the store's credentials are used. Milvus's answer comes back as Milvus sent it, names rewritten.
+ * store's database is pinned (a caller's `dbName` or `DB-Name` naming another one is a 400; the official clients
+ * always send one, so the pinned one is accepted); the caller's Authorization never goes upstream — the store's
+ * credentials are used. The body goes upstream with its integers exact; Milvus's answer comes back as Milvus sent it,
+ * names rewritten.
  */
 export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono<Env> {
   const { registry, milvus, indexes, auth, maxBodyBytes } = options;
@@ -43,12 +50,14 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     if (!route) throw new ForbiddenError(`The Milvus endpoint "${path}" is not available through this gateway.`, { code: "endpoint_not_allowed" });
     if (c.req.method !== "POST") throw new MethodNotAllowedError(`Milvus REST v2 endpoints take POST, not ${c.req.method}.`);
     const caller = c.get("caller");
-    if (c.req.header("db-name") !== undefined) throw new BadRequestError("DB-Name: the database is fixed by the gateway's configuration; remove this header.", { param: "DB-Name", code: "database_pinned" });
-    const body = await readJsonObject(c, maxBodyBytes);
-    if ("dbName" in body) throw new BadRequestError("dbName: the database is fixed by the gateway's configuration; remove this field.", { param: "dbName", code: "database_pinned" });
+    const { body, topLevelKeys } = await readPassthroughBody(c, maxBodyBytes);
+    const { dbNameKey } = checkPassthroughKeys(topLevelKeys);
+    const requestedDatabase = { bodyKey: dbNameKey, bodyValue: dbNameKey === undefined ? undefined : body[dbNameKey], header: c.req.header("db-name") };
 
     if (COLLECTIONLESS_ENDPOINTS.has(route.endpoint)) {
-      // collections/list: the caller's virtual indexes, never the real collections.
+      // collections/list: the caller's virtual indexes, never the real collections. It reaches no database, but one
+      // the gateway does not serve is refused as everywhere else.
+      checkPinnedDatabase(requestedDatabase, milvusDatabases(registry));
       const names = caller.kind === "master" ? (await auth.indexes.list()).map((index) => index.index_name) : caller.indexes.filter((grant) => grant.index_permissions.includes("read")).map((grant) => grant.index_name);
       return c.json({ code: 0, data: names });
     }
@@ -67,7 +76,12 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     }
     record.vector_store = store.name;
 
-    const { transport, dbName } = milvus.transportFor(store.prepared.options as MilvusOptions);
+    const { transport, dbName, displayAddress } = milvus.transportFor(store.prepared.options as MilvusOptions);
+    checkPinnedDatabase(requestedDatabase, [dbName ?? DEFAULT_MILVUS_DATABASE]);
+    concealFromCaller(c, [
+      { text: index.vector_store_index, replacement: indexName },
+      { text: displayAddress, replacement: "the vector store" },
+    ]);
     const started = performance.now();
     const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: clientSignal(c) });
     record.upstream_ms = performance.now() - started;
@@ -77,4 +91,10 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
   });
 
   return app;
+}
+
+/** The databases the gateway's Milvus stores are pinned to. */
+function milvusDatabases(registry: StoreRegistry): string[] {
+  const names = registry.list().filter((store) => store.provider === "milvus").map((store) => (store.prepared.options as MilvusOptions).dbName ?? DEFAULT_MILVUS_DATABASE);
+  return names.length === 0 ? [DEFAULT_MILVUS_DATABASE] : [...new Set(names)];
 }

@@ -5,6 +5,7 @@ import type { VectorStores } from "@vs/sdk";
 import { authorizeStore, type IndexLookup } from "../access.js";
 import { clientSignal, readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
+import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 import type { Guardrails } from "../guardrails.js";
 
@@ -42,6 +43,7 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     const record = c.get("record");
     record.vector_store = store.name;
     await authorizeStore(c.get("caller"), store, "read", indexes);
+    concealFromCaller(c, [{ text: store.id, replacement: store.name }]);
     const provider = store.prepared.provider;
     const { query, filters, max_num_results, ranking_options, rewrite_query, ...callerOptions } = parseInput(searchBodySchema(provider), await readJsonObject(c, maxBodyBytes), { what: "search request" });
     if (rewrite_query === true) {

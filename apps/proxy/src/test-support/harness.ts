@@ -40,15 +40,3 @@ export async function startTestProxy(yaml: string, options: { env?: Record<strin
     },
   };
 }
-
-export function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! ** 2; nb += b[i]! ** 2; }
-  return dot / Math.sqrt(na * nb);
-}
-
-export function squaredL2(a: number[], b: number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
-  return sum;
-}

@@ -14,7 +14,7 @@ import { runEndToEnd, type EndToEndResult } from "./end-to-end.js";
 import { describeError, runSequential, runThroughput, type BenchPath, type CpuClock, type PathClient, type SequentialRun, type ThroughputRun } from "./load.js";
 import { machineFacts } from "./machine.js";
 import { bareForwarderPath, directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
-import { startPrivatePostgres } from "../dev-services/private-postgres.js";
+import { startPrivatePostgres } from "@vs/test-support";
 import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, resetPeakRss, systemBusyCpuMs, type ManagedChild, type ProcessMemory } from "./processes.js";
 import { benchProxyConfig, currentCli, setUpProxy, startProxyProcess, useCli, type ProxyProcess } from "./proxy-process.js";
 import {
@@ -32,7 +32,7 @@ import {
 } from "./report.js";
 import { summarize } from "./statistics.js";
 
-const HELP = `node apps/proxy/dist/bench/run.js — what the vs gateway costs, measured against the upstreams it fronts
+const HELP = `node packages/bench/dist/run.js — what the vs gateway costs, measured against the upstreams it fronts
 
 Writes docs/benchmarks.md and docs/benchmarks.json. Needs a build (pnpm bench builds first).
 
@@ -508,7 +508,7 @@ async function main(): Promise<void> {
         throughputSeconds: settings.throughputMs / 1000,
         concurrency: settings.concurrency,
         proxyCli: values.cli ? currentCli() : "apps/proxy/dist/cli.js",
-        upstream: "minimal node:http servers answering fixed bodies serialised once (apps/proxy/src/bench/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
+        upstream: "minimal node:http servers answering fixed bodies serialised once (packages/bench/src/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
       },
       latency: [...latencyRows.values()],
       gatewayReportedOverhead: summarize(gatewayOverheads),

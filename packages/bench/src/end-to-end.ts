@@ -5,7 +5,7 @@ import { LOCAL_EMBEDDING_MODEL } from "@vs/embeddings";
 import { startMilvusLite } from "@vs/milvus-lite";
 import { createMilvusProvider } from "@vs/provider-milvus";
 import { createVectorStores } from "@vs/sdk";
-import { DEMO_COLLECTION, demoCorpusPath, loadDemoCollection } from "../embedded.js";
+import { DEMO_COLLECTION, demoCorpusPath, loadDemoCollection } from "@vs/proxy/internal";
 import { BENCH_MASTER_KEY } from "./bench-data.js";
 import { describeError } from "./load.js";
 import type { ProcessRegistry } from "./processes.js";

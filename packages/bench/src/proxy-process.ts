@@ -20,8 +20,8 @@ import {
 } from "./bench-data.js";
 import { freePort, type ManagedChild, type ProcessRegistry } from "./processes.js";
 
-/** `dist/cli.js`, beside this file's `dist/bench/`. */
-export const CLI_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "..", "cli.js");
+/** The proxy's `dist/cli.js`, beside its `dist/index.js` (the package's entry). */
+export const CLI_PATH = resolve(dirname(fileURLToPath(import.meta.resolve("@vs/proxy"))), "cli.js");
 
 let cliPath = CLI_PATH;
 

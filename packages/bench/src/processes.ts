@@ -96,7 +96,7 @@ export class ProcessRegistry {
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (for children that take `--port`). */
-export { freePort } from "../dev-services/private-postgres.js";
+export { freePort } from "@vs/test-support";
 
 export interface ProcessMemory {
   /** Peak resident set size since the process started (VmHWM), in MB. */

@@ -1,10 +1,10 @@
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../ports.js";
 
 /**
  * A throwaway PostgreSQL cluster for the test runner (`scripts/test.mjs`) and the benchmark: one implementation
@@ -37,18 +37,6 @@ export function findPostgresBinDirectory(): string | null {
     : [];
   candidates.push(...(process.env["PATH"] ?? "").split(delimiter).filter(Boolean));
   return candidates.find((directory) => ["initdb", "pg_ctl", "createdb"].every((tool) => existsSync(join(directory, tool)))) ?? null;
-}
-
-/** A port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function userIds(name: string): Promise<{ uid: number; gid: number } | null> {

@@ -36,7 +36,14 @@ export class FakeEmbeddingServer {
   readonly #server: Server;
   #baseUrl = "";
 
-  constructor(readonly vectorSize = 3) {
+  /**
+   * @param vectorSize length of the default vectors
+   * @param vectorFunction the vector for a text, when a test needs chosen vectors (default: derived from its length)
+   */
+  constructor(
+    readonly vectorSize = 3,
+    private readonly vectorFunction?: (text: string) => number[],
+  ) {
     this.#server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -72,8 +79,19 @@ export class FakeEmbeddingServer {
     this.#script.push(...actions);
   }
 
+  /** Every text embedded so far, in arrival order. */
+  get inputs(): string[] {
+    return this.requests.flatMap((request) => (Array.isArray(request.body.input) ? (request.body.input as string[]) : request.body.input === undefined ? [] : [String(request.body.input)]));
+  }
+
+  /** The OpenAI-style base URL (`…/v1`) to configure as `api_base`. */
+  get apiBase(): string {
+    return `${this.#baseUrl}/v1`;
+  }
+
   /** The vector the server gives a text: derived from the text, so tests can check which vector went where. */
   vectorFor(text: string): number[] {
+    if (this.vectorFunction) return this.vectorFunction(text);
     return Array.from({ length: this.vectorSize }, (_, position) => text.length + position / 10);
   }
 

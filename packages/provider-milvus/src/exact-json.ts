@@ -1,0 +1,165 @@
+/**
+ * JSON that keeps every integer exact. Milvus primary keys and int64 fields go up to 2^63, a JavaScript number only
+ * to 2^53: `JSON.parse` turns `9007199254740993` into `9007199254740992` without a word. Integers past 2^53 are kept
+ * as `JSON.rawJSON` values (written back byte for byte by `JSON.stringify`) or as decimal strings, as the caller asks.
+ *
+ * Needs JSON source-text access (Node ≥ 21). Where it is missing, a text carrying such an integer is refused rather
+ * than rounded.
+ */
+
+/** What `JSON.rawJSON` makes: a frozen object that `JSON.stringify` writes as its `rawJSON` text. */
+export interface RawJson {
+  readonly rawJSON: string;
+}
+
+interface SourceTextJson {
+  rawJSON(text: string): RawJson;
+  isRawJSON(value: unknown): value is RawJson;
+  parse(text: string, reviver: (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown): unknown;
+}
+
+const sourceTextJson: SourceTextJson | undefined = typeof (JSON as Partial<SourceTextJson>).rawJSON === "function" ? (JSON as unknown as SourceTextJson) : undefined;
+
+export function isRawJson(value: unknown): value is RawJson {
+  return sourceTextJson !== undefined && sourceTextJson.isRawJSON(value);
+}
+
+/** `-?digits` beyond what a double holds exactly. */
+export function isUnsafeIntegerText(text: string): boolean {
+  return /^-?\d+$/.test(text) && !Number.isSafeInteger(Number(text));
+}
+
+export interface JsonScan {
+  /** Whether some integer literal is beyond 2^53 (the text needs the exact parse). */
+  hasUnsafeInteger: boolean;
+  /** Where nesting first goes past the limit, as a path (`data[0].meta.a`); undefined when it does not. */
+  tooDeepAt: string | undefined;
+  /** The keys of the top-level object as written, duplicates included, when the text is an object. */
+  topLevelKeys: string[];
+}
+
+interface Frame {
+  kind: "object" | "array";
+  /** The current member: an object key or an array index. */
+  at: string | number;
+  expectsKey: boolean;
+}
+
+/**
+ * One pass over a JSON text (assumed well formed; `JSON.parse` judges that): how deep it nests, whether an integer
+ * needs the exact parse, and the top-level keys as written (`JSON.parse` keeps only the last of duplicate keys).
+ */
+export function scanJson(text: string, maxDepth: number): JsonScan {
+  const stack: Frame[] = [];
+  const topLevelKeys: string[] = [];
+  let hasUnsafeInteger = false;
+  let index = 0;
+  while (index < text.length) {
+    const character = text[index] as string;
+    if (character === '"') {
+      const end = endOfString(text, index);
+      const top = stack[stack.length - 1];
+      if (top?.kind === "object" && top.expectsKey) {
+        const key = decodeString(text.slice(index, end));
+        top.at = key;
+        top.expectsKey = false;
+        if (stack.length === 1) topLevelKeys.push(key);
+      }
+      index = end;
+      continue;
+    }
+    if (character === "{" || character === "[") {
+      stack.push(character === "{" ? { kind: "object", at: "", expectsKey: true } : { kind: "array", at: 0, expectsKey: false });
+      if (stack.length > maxDepth) return { hasUnsafeInteger, tooDeepAt: pathOf(stack), topLevelKeys };
+    } else if (character === "}" || character === "]") {
+      stack.pop();
+    } else if (character === ",") {
+      const top = stack[stack.length - 1];
+      if (top?.kind === "array") top.at = (top.at as number) + 1;
+      else if (top) top.expectsKey = true;
+    } else if (character === "-" || (character >= "0" && character <= "9")) {
+      const number = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(index, index + 400));
+      const literal = number?.[0] ?? character;
+      if (!hasUnsafeInteger && isUnsafeIntegerText(literal)) hasUnsafeInteger = true;
+      index += literal.length;
+      continue;
+    }
+    index += 1;
+  }
+  return { hasUnsafeInteger, tooDeepAt: undefined, topLevelKeys };
+}
+
+function endOfString(text: string, start: number): number {
+  let index = start + 1;
+  while (index < text.length) {
+    const character = text[index];
+    if (character === "\\") index += 2;
+    else if (character === '"') return index + 1;
+    else index += 1;
+  }
+  return text.length;
+}
+
+function decodeString(literal: string): string {
+  try {
+    const value: unknown = JSON.parse(literal);
+    return typeof value === "string" ? value : literal;
+  } catch {
+    return literal;
+  }
+}
+
+function pathOf(stack: Frame[]): string {
+  let path = "";
+  // The innermost frame is the one that went too deep: the path leads to it.
+  for (const frame of stack.slice(0, -1)) {
+    if (frame.kind === "array") path += `[${frame.at}]`;
+    else path += /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(frame.at)) ? `${path === "" ? "" : "."}${frame.at}` : `[${JSON.stringify(frame.at)}]`;
+  }
+  return path === "" ? "(the body)" : path;
+}
+
+/** How integers past 2^53 come out of `parseJsonExact`. */
+export type UnsafeIntegers = "raw" | "string";
+
+export class UnsafeIntegerUnsupportedError extends Error {
+  constructor() {
+    super("integers beyond 2^53 need Node.js 22 or later (JSON source-text access) to be kept exact");
+    this.name = "UnsafeIntegerUnsupportedError";
+  }
+}
+
+/**
+ * `JSON.parse` that keeps integers past 2^53 exact: as raw JSON (`"raw"`, for texts sent on unchanged) or as decimal
+ * strings (`"string"`, for values handed to code: what the gRPC transport answers too). `hasUnsafeInteger` from a
+ * prior `scanJson` skips the slower reviver when nothing needs it. Throws what `JSON.parse` throws.
+ */
+export function parseJsonExact(text: string, unsafeIntegers: UnsafeIntegers, hasUnsafeInteger = scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger): unknown {
+  if (!hasUnsafeInteger) return JSON.parse(text);
+  const exact = sourceTextJson;
+  if (exact === undefined) throw new UnsafeIntegerUnsupportedError();
+  return exact.parse(text, (_key, value, context) => {
+    if (typeof value !== "number" || Number.isSafeInteger(value) || context.source === undefined || !isUnsafeIntegerText(context.source)) return value;
+    return unsafeIntegers === "raw" ? exact.rawJSON(context.source) : context.source;
+  });
+}
+
+/** A copy with every raw-JSON integer replaced by its decimal string (the form the Milvus Node SDK takes for int64). */
+export function rawIntegersToStrings(value: unknown): unknown {
+  if (isRawJson(value)) return value.rawJSON;
+  if (Array.isArray(value)) return value.map(rawIntegersToStrings);
+  if (value !== null && typeof value === "object") {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = rawIntegersToStrings(item);
+    return copy;
+  }
+  return value;
+}
+
+/** Whether a value holds a raw-JSON integer anywhere. */
+export function containsRawJson(value: unknown): boolean {
+  if (isRawJson(value)) return true;
+  if (Array.isArray(value)) return value.some(containsRawJson);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsRawJson);
+  return false;
+}

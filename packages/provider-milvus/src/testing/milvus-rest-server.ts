@@ -205,6 +205,8 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       const limit = optionalInteger(body, "limit") ?? 100;
       const offset = optionalInteger(body, "offset") ?? 0;
       const rows = filter === undefined || filter.trim() === "" ? [...collection.rows.values()] : matchingRows(collection, filter, body.exprParams);
+      // `count(*)` alone counts every matching row, whatever the limit (as Milvus does).
+      if (Array.isArray(body.outputFields) && body.outputFields.length === 1 && String(body.outputFields[0]).trim().toLowerCase() === "count(*)") return [{ "count(*)": rows.length }];
       const fields = outputFieldNames(collection, body.outputFields, ["*"]);
       return rows.slice(offset, offset + limit).map((row) => projectRow(collection, row, fields, context, true));
     },

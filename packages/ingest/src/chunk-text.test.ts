@@ -91,11 +91,18 @@ describe("chunkText", () => {
     for (const chunk of chunkText(text, strategy(100, 30))) expect(text).toContain(chunk.text);
   });
 
-  it("cuts a long unbroken word when it must, within max tokens", () => {
-    const text = `start ${"x".repeat(20_000)} end`;
-    const chunks = chunkText(text, strategy(200, 0));
-    expect(chunks.map((chunk) => chunk.text).join("")).toBe(text);
-    for (const chunk of chunks) expect(chunk.tokens).toBeLessThanOrEqual(200);
+  it("cuts a long unbroken run when it must, within max tokens, counting the tokens countTokens counts", () => {
+    // 300,000 letters without a space: encoded whole, the tokenizer's merge step would take hours.
+    let seed = 1;
+    const letters = Array.from({ length: 300_000 }, () => String.fromCharCode(97 + ((seed = (seed * 1103515245 + 12345) % 2147483648) % 26))).join("");
+    for (const text of [`start ${letters} end`, `${"数据库向量检索".repeat(2000)} ${" ".repeat(1000)}tail`, prose(200)]) {
+      const chunks = chunkText(text, strategy(200, 0));
+      expect(chunks.map((chunk) => chunk.text).join("")).toBe(text);
+      for (const chunk of chunks) expect(chunk.tokens).toBeLessThanOrEqual(200);
+      expect(chunks.reduce((sum, chunk) => sum + chunk.tokens, 0)).toBe(countTokens(text));
+    }
+    // Ordinary text is counted exactly as the tokenizer counts it.
+    expect(countTokens(prose(200))).toBe(encode(prose(200)).length);
   });
 
   it("treats special-token text as plain text", () => {

@@ -7,9 +7,53 @@ import { countTokens as countEncodedTokens, decode, encodeGenerator } from "gpt-
  */
 const plainText = { disallowedSpecial: new Set<string>() };
 
-/** Number of cl100k_base tokens in `text`. */
+/**
+ * Longest run of non-space (or of space) characters encoded as one piece. The library's byte-pair merge is quadratic
+ * in a piece's length (a 40,000-letter run takes seconds, a megabyte of them hours), so longer runs — never a word of
+ * prose; a DNA sequence, a long unpunctuated run of CJK or Thai script, padding — are encoded in parts of this size.
+ * That changes the token count of such runs by about one token per part and leaves all other text exact.
+ */
+export const MAX_RUN_CHARACTERS = 256;
+
+/**
+ * The text in parts that are encoded one by one: the whole text unless it has over-long runs, which are cut every
+ * `MAX_RUN_CHARACTERS` characters. One pass over the character codes (a regular expression for long runs
+ * backtracks at every character of every word, which cost more than the tokenizer itself).
+ */
+function* segments(text: string): Generator<string> {
+  let segmentStart = 0;
+  let runStart = 0;
+  let runIsSpace = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const space = isSpace(text.charCodeAt(index));
+    if (index === runStart || space !== runIsSpace) {
+      runStart = index;
+      runIsSpace = space;
+    } else if (index - runStart >= MAX_RUN_CHARACTERS && !isLowSurrogate(text.charCodeAt(index))) {
+      yield text.slice(segmentStart, index);
+      segmentStart = index;
+      runStart = index;
+    }
+  }
+  if (segmentStart < text.length || text.length === 0) yield text.slice(segmentStart);
+}
+
+function isSpace(code: number): boolean {
+  return (
+    code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Number of cl100k_base tokens in `text` (the same count `chunkText` works with). */
 export function countTokens(text: string): number {
-  return countEncodedTokens(text, plainText);
+  let count = 0;
+  for (const segment of segments(text)) count += countEncodedTokens(segment, plainText);
+  return count;
 }
 
 /**
@@ -33,21 +77,23 @@ export function tokenize(text: string): TokenizedText {
   // Most pieces are one token that recurs: decoding each distinct one once keeps a 1 MB text well under a second.
   const singleTokenLength = new Map<number, number>();
   let charOffset = 0;
-  for (const piece of encodeGenerator(text, plainText)) {
-    tokenStarts.push(tokens.length);
-    charStarts.push(charOffset);
-    if (piece.length === 1) {
-      const token = piece[0]!;
-      let length = singleTokenLength.get(token);
-      if (length === undefined) {
-        length = decode(piece).length;
-        singleTokenLength.set(token, length);
+  for (const segment of segments(text)) {
+    for (const piece of encodeGenerator(segment, plainText)) {
+      tokenStarts.push(tokens.length);
+      charStarts.push(charOffset);
+      if (piece.length === 1) {
+        const token = piece[0]!;
+        let length = singleTokenLength.get(token);
+        if (length === undefined) {
+          length = decode(piece).length;
+          singleTokenLength.set(token, length);
+        }
+        charOffset += length;
+        tokens.push(token);
+      } else {
+        charOffset += decode(piece).length;
+        for (const token of piece) tokens.push(token);
       }
-      charOffset += length;
-      tokens.push(token);
-    } else {
-      charOffset += decode(piece).length;
-      for (const token of piece) tokens.push(token);
     }
   }
   if (charOffset !== text.length) {

@@ -95,29 +95,23 @@ const EXTENSIONS: Readonly<Record<string, FileFormat | string>> = {
 
 /**
  * Decides how to parse a file: by its content type, then its extension, then its first bytes. A generic or unknown
- * content type (application/octet-stream) defers to the extension, and an unknown extension to the bytes.
- * Throws `UnsupportedFileError` naming what was detected.
+ * content type (application/octet-stream) defers to the extension; the bytes (magic numbers, else valid UTF-8 text)
+ * decide only when neither declares anything. Throws `UnsupportedFileError` naming what was detected and how.
  */
 export function detectFormat(file: FileDescription): FileFormat {
   const contentType = normalizeContentType(file.contentType);
   const extension = extensionOf(file.filename);
-  const recognitions: Array<[Recognition, string]> = [];
-  const sources: Array<[() => Recognition, string]> = [
-    [() => recognizeContentType(contentType), `content type ${contentType}`],
-    [() => recognize(EXTENSIONS[extension]), `extension .${extension}`],
-    [() => sniffBytes(file.bytes), "content"],
+  const declared: Array<[Recognition, string]> = [
+    [recognizeContentType(contentType), `content type ${contentType}`],
+    [recognize(EXTENSIONS[extension]), `extension .${extension}`],
   ];
-  // A supported verdict wins in that order; "application/vnd.ms-excel" is how Windows labels .csv files, so an
-  // unsupported content type still lets a supported extension decide.
-  for (const [recognizeSource, source] of sources) {
-    const recognition = recognizeSource();
-    if (recognition !== null && "format" in recognition) return recognition.format;
-    recognitions.push([recognition, source]);
-  }
-  for (const [recognition, source] of recognitions) {
-    if (recognition !== null && "unsupported" in recognition) {
-      throw new UnsupportedFileError(`Unsupported file ${quote(file.filename)}: ${recognition.unsupported} (detected by ${source}). ${SUPPORTED}`);
-    }
+  // "application/vnd.ms-excel" is how Windows labels .csv files: an unsupported content type still lets a supported
+  // extension decide. What the uploader declared outranks a guess from the bytes.
+  for (const [recognition] of declared) if (recognition !== null && "format" in recognition) return recognition.format;
+  const [recognition, source] = declared.find(([declaration]) => declaration !== null) ?? [sniffBytes(file.bytes), "content"];
+  if (recognition !== null && "format" in recognition) return recognition.format;
+  if (recognition !== null) {
+    throw new UnsupportedFileError(`Unsupported file ${quote(file.filename)}: ${recognition.unsupported} (detected by ${source}). ${SUPPORTED}`);
   }
   throw new UnsupportedFileError(`Unsupported file ${quote(file.filename)}: binary data of an unknown type. ${SUPPORTED}`);
 }

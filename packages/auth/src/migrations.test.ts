@@ -27,7 +27,8 @@ async function track<T extends { close(): Promise<void> } | TestDatabaseHandle>(
   return resource;
 }
 
-describe("committed migrations", () => {
+// The Wasm schema engine takes tens of seconds on a busy 2-core machine.
+describe("committed migrations", { timeout: 180_000 }, () => {
   it("match prisma/schema.prisma exactly", async () => {
     const { sql, isEmpty } = await diffMigrationsAgainstSchema();
     expect(sql).toBe("");

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgvectorProvider, type PgvectorProvider } from "./pgvector-provider.js";
 import { pgvectorOptionsSchema, type PgvectorOptions, type PgvectorOptionsInput } from "./pgvector-options.js";
-import { bruteForceSearch, generateCorpus, minimumGap, randomUnitVector, seededRandom, type CorpusRow } from "./testing/index.js";
+import { bruteForceSearch, generateCorpus, minimumGap, randomUnitVector, seededRandom, type CorpusRow } from "@vs/provider-conformance";
 import { closedPort, startPgvectorTestServer, type PgvectorTestServer } from "./testing/pglite-server.js";
 
 // Against real pgvector (PGlite's bundled extension) over the PostgreSQL wire protocol on loopback: every

@@ -1,3 +1,4 @@
+import { transportContract } from "./testing/transport-contract.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError } from "@vs/core";
@@ -256,5 +257,26 @@ describe("MilvusProvider.transportFor", () => {
     } finally {
       await provider.close();
     }
+  });
+});
+
+describe("REST transport against the REST v2 test server: the transport contract", () => {
+  transportContract(async () => {
+    const server = await startMilvusRestServer();
+    const transport = createRestTransport({ baseUrl: server.url, token: "root:Milvus" });
+    const call = async (endpoint: string, body: Record<string, unknown>) => {
+      const answer = await transport.call(endpoint, body);
+      expect(answer.code, `${endpoint}: ${answer.message}`).toBe(0);
+    };
+    return {
+      transport,
+      createPartition: (collection, partition) => call("partitions/create", { collectionName: collection, partitionName: partition }),
+      createDatabase: (name) => call("databases/create", { dbName: name }),
+      dropDatabase: (name) => call("databases/drop", { dbName: name }),
+      close: async () => {
+        await transport.close();
+        await server.close();
+      },
+    };
   });
 });

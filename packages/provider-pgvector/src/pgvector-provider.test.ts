@@ -116,6 +116,13 @@ describe("search against brute force", () => {
     expect((await search(query, {}, { scoreThreshold: 1 })).data).toEqual([]);
   });
 
+  it("refuses hybrid_search with a 400 naming it, instead of answering the embedding half alone", async () => {
+    const error = await provider
+      .search({ vectorStoreId: "docs", queryVector: queries[0]!, searchQuery: "q", rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } }, options: options({}) })
+      .catch((caught: unknown) => caught);
+    expect(VsError.isInstance(error) && [error.status, error.param]).toEqual([400, "ranking_options.hybrid_search"]);
+  });
+
   it("skips rows whose distance is not a number (a zero vector has no cosine)", async () => {
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();

@@ -60,6 +60,10 @@ export function searchSettings(options: PgvectorOptions): Record<string, string 
 }
 
 export async function searchPgvector(request: ProviderSearchRequest<PgvectorOptions>, pool: pg.Pool, connection: PgvectorConnection, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
+  if (request.rankingOptions?.hybrid_search !== undefined) {
+    // Silently answering with the embedding search alone would hide that the text half was never run.
+    throw new BadRequestError("ranking_options.hybrid_search: pgvector stores have no full-text index in this gateway; search without hybrid_search.", { param: "ranking_options.hybrid_search", code: "hybrid_search_unsupported" });
+  }
   const statement = buildSearchStatement(request);
   const { options } = request;
   const rows = await inTransaction(

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { ConfigurationError, parseProxyConfig, type ParsedProxyConfig, type ProxyConfig } from "@vs/core";
+import { ConfigurationError } from "@vs/core";
+import { parseProxyConfig, type ParsedProxyConfig, type ProxyConfig } from "./config/config.js";
 
 /**
  * Reads a config file (YAML or JSON), drops the LiteLLM keys vs does not read (listed in `ignoredKeys`), resolves

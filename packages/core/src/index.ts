@@ -1,9 +1,60 @@
-export * from "./errors.js";
-export * from "./validation.js";
-export * from "./search.js";
-export * from "./config.js";
-export * from "./config-keys.js";
-export * from "./litellm-keys.js";
-export * from "./did-you-mean.js";
-export * from "./specs.js";
-export * from "./abort.js";
+export {
+  AbortedError,
+  BadRequestError,
+  ConfigurationError,
+  ForbiddenError,
+  isRetryableStatus,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  VsError,
+  type ErrorBody,
+  type ErrorType,
+  type UpstreamErrorOptions,
+  type UpstreamKind,
+  type VsErrorOptions,
+} from "./errors.js";
+export { describeIssues, formatPath, parseInput } from "./validation.js";
+export {
+  comparisonFilterSchema,
+  compoundFilterSchema,
+  embeddingConfigSchema,
+  filterSchema,
+  hybridSearchOptionsSchema,
+  MAX_NUM_RESULTS,
+  openAISearchFields,
+  queryText,
+  rankingOptionsSchema,
+  searchPageSchema,
+  searchResultContentSchema,
+  searchResultRowSchema,
+  vectorStoreSearchParamsSchema,
+  type ComparisonFilter,
+  type CompoundFilter,
+  type EmbeddingConfig,
+  type Filter,
+  type HybridSearchOptions,
+  type RankingOptions,
+  type SearchPage,
+  type SearchResultRow,
+  type VectorStoreSearchParams,
+  type VectorStoreSearchParamsInput,
+} from "./search.js";
+export type { CallOptions, EmbeddingInputType, EmbeddingModel, EmbeddingResult, EmbeddingUsage, EmbedOptions } from "./specs.js";
+export type {
+  AnyVectorStoreProvider,
+  AttributeValue,
+  ProviderSearchRequest,
+  ProviderSearchResult,
+  ProviderStoreTarget,
+  StoredChunk,
+  StoreLayout,
+  VectorMetric,
+  VectorStoreProvider,
+  VectorStoreWriter,
+} from "./provider-spec.js";
+export { raceAbort, throwIfAborted } from "./abort.js";

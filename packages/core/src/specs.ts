@@ -43,4 +43,4 @@ export interface EmbeddingModel {
   close?(): Promise<void>;
 }
 
-export * from "./provider-spec.js";
+// The vector store provider spec: see provider-spec.ts (exported from index.ts).

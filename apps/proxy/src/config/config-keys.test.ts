@@ -1,5 +1,5 @@
+import { VsError } from "@vs/core";
 import { describe, expect, it } from "vitest";
-import { VsError } from "./errors.js";
 import { parseProxyConfig } from "./config.js";
 
 function failure(run: () => unknown): VsError {

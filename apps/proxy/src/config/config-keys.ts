@@ -1,6 +1,5 @@
+import { ConfigurationError, formatPath } from "@vs/core";
 import { closestName } from "./did-you-mean.js";
-import { ConfigurationError } from "./errors.js";
-import { formatPath } from "./validation.js";
 
 /** One level of the config file: which keys vs reads there and which LiteLLM keys it drops. */
 export interface ConfigKeyLevel {

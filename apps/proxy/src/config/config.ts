@@ -1,6 +1,6 @@
+import { BadRequestError, embeddingConfigSchema, formatPath, parseInput } from "@vs/core";
 import { z } from "zod";
 import { checkConfigKeys, type ConfigKeyLevel } from "./config-keys.js";
-import { BadRequestError } from "./errors.js";
 import {
   LITELLM_GENERAL_SETTINGS_KEYS,
   LITELLM_MODEL_PARAMS_KEYS,
@@ -9,8 +9,6 @@ import {
   LITELLM_VECTOR_STORE_PARAMS_KEYS,
   LITELLM_VECTOR_STORE_PARAMS_RENAMED,
 } from "./litellm-keys.js";
-import { formatPath, parseInput } from "./validation.js";
-import { embeddingConfigSchema } from "./search.js";
 
 /** The proxy's config file: the reference page's shape (`vector_store_registry`, `model_list`, `general_settings`). */
 

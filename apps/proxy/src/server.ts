@@ -152,7 +152,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     cleanups.unshift(() => vectorStores.close());
     assertKnownStoreKeys(config, vectorStores);
     const registry = new StoreRegistry(config.vector_store_registry, (params, where) => vectorStores.prepareStore(params, { where }));
-    const storeChecks = vectorStoreChecks({ registry, milvus, ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }) });
+    const storeChecks = vectorStoreChecks({ registry, ...(options.readinessCacheMs === undefined ? {} : { cacheMs: options.readinessCacheMs }) });
 
     if (isDemo) {
       const store = registry.get(DEMO_STORE_NAME);

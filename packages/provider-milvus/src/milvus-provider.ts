@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider, type VectorStoreWriter } from "@vs/core";
-import { milvusErrorFromResponse } from "./milvus-error.js";
+import { raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider, type VectorStoreWriter } from "@vs/core";
 import { milvusCallerOptionsSchema, mergeMilvusOptions, type MilvusCallerOptions } from "./milvus-caller-options.js";
 import { milvusOptionsSchema, resolveMilvusConnection, type Environment, type MilvusConnection, type MilvusGrpcConnection, type MilvusOptions } from "./milvus-options.js";
 import { CollectionFactsCache, searchMilvus } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusCallOptions, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
 import { createMilvusWriter } from "./milvus-writer.js";
 import { createRestTransport } from "./rest-transport.js";
+
+/** A readiness probe that takes longer counts as "not answering": readiness must answer faster than a search may. */
+const HEALTH_TIMEOUT_MS = 2_000;
 
 export interface MilvusProviderSettings {
   /** Where `MILVUS_API_BASE` / `MILVUS_API_KEY` are read; default `process.env`. */
@@ -42,6 +44,7 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
   const createTransport = settings.createTransport ?? defaultTransport;
   const transports = new Map<string, MilvusTransport>();
   const collections = new CollectionFactsCache();
+  const healthProbes = new Map<string, Promise<void>>();
 
   function connectionFor(options: MilvusOptions): { connection: MilvusConnection; connectionKey: string; transport: MilvusTransport } {
     const connection = resolveMilvusConnection(options, env);
@@ -72,12 +75,23 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
       const { transport, connectionKey } = connectionFor(request.options);
       return searchMilvus(request, { transport, connectionKey, collections }, callOptions);
     },
-    async checkHealth(target: ProviderStoreTarget<MilvusOptions>, callOptions: CallOptions = {}): Promise<void> {
-      const { transport } = connectionFor(target.options);
-      const body: Record<string, unknown> = { collectionName: target.vectorStoreId };
-      if (target.options.dbName !== undefined) body.dbName = target.options.dbName;
-      const answer = await transport.call("collections/has", body, { signal: callOptions.signal, timeoutMs: Math.min(target.options.timeout_ms ?? 5_000, 5_000) });
-      if (!isMilvusSuccess(answer.code)) throw milvusErrorFromResponse(answer, { operation: `check collection "${target.vectorStoreId}"` });
+    checkHealth(target: ProviderStoreTarget<MilvusOptions>, callOptions: CallOptions = {}): Promise<void> {
+      // `collections/list` is cheap and needs a valid token. Stores on the same Milvus and database share one
+      // probe in flight, so a readiness poll of many stores asks each Milvus once.
+      const { connection, connectionKey, transport } = connectionFor(target.options);
+      const dbName = target.options.dbName;
+      const key = JSON.stringify([connectionKey, dbName ?? ""]);
+      let probe = healthProbes.get(key);
+      if (probe === undefined) {
+        probe = transport
+          .call("collections/list", dbName === undefined ? {} : { dbName }, { timeoutMs: Math.min(target.options.timeout_ms ?? HEALTH_TIMEOUT_MS, HEALTH_TIMEOUT_MS) })
+          .then((answer) => {
+            if (!isMilvusSuccess(answer.code)) throw new UpstreamError({ upstream: "vector_store", upstreamCode: answer.code, message: `Milvus at ${connection.displayAddress} answered code ${answer.code}: ${answer.message ?? "no message"}` });
+          })
+          .finally(() => healthProbes.delete(key));
+        healthProbes.set(key, probe);
+      }
+      return raceAbort(probe, callOptions.signal);
     },
     async close() {
       const open = [...transports.values()];

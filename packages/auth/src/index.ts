@@ -29,4 +29,5 @@ export {
 export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
 export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRow, type SpendRowInput, type SpendSummary } from "./spend.js";
 export type { DatabaseDriver, DatabaseKind } from "./database.js";
-export type { PrismaClient as AuthPrismaClient, Prisma as AuthPrisma } from "./generated/prisma/client.js";
+export type { PrismaClient as AuthPrismaClient } from "./generated/prisma/client.js";
+export { Prisma as AuthPrisma } from "./generated/prisma/client.js";

@@ -90,7 +90,8 @@ export class IngestionQueue {
       { localConcurrency: concurrency, batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.options.pollingIntervalSeconds },
       async (jobs) => {
         for (const job of jobs) {
-          await handler(job.data, { retryCount: job.retryCount, retryLimit: job.retryLimit, signal: (job as { signal?: AbortSignal }).signal ?? new AbortController().signal });
+          const metadata = job as unknown as { retryCount?: number; retryLimit?: number; signal?: AbortSignal };
+          await handler(job.data, { retryCount: metadata.retryCount ?? 0, retryLimit: metadata.retryLimit ?? this.options.retryLimit, signal: metadata.signal ?? new AbortController().signal });
         }
       },
     );

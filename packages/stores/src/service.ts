@@ -491,7 +491,7 @@ export class VectorStoreService {
         file_id: file.fileId,
         status: "in_progress",
         attributes: file.attributes,
-        chunking_strategy: file.chunking,
+        chunking_strategy: { type: file.chunking.type, static: { ...file.chunking.static } },
         batch_id: batchId,
         requested_by_key_hash: actor.keyHash,
         requested_by_alias: actor.alias,
@@ -510,7 +510,7 @@ export class VectorStoreService {
     const entries =
       parsed.files?.map((entry, position) => ({ ...entry, param: `files[${position}].file_id` })) ??
       (parsed.file_ids ?? []).map((file_id, position) => ({ file_id, attributes: undefined, chunking_strategy: undefined, param: `file_ids[${position}]` }));
-    const files = [];
+    const files: Array<{ fileId: string; attributes: Record<string, AttributeValue>; chunking: StaticChunkingStrategy }> = [];
     for (const entry of entries) {
       await this.attachableFiles([entry.file_id], actor, entry.param);
       files.push({

@@ -3,12 +3,11 @@ import { AbortedError, BadRequestError, PayloadTooLargeError } from "@vs/core";
 import type { Env } from "./context.js";
 
 /**
- * Reads a JSON object body, at most `limitBytes`, counting bytes as they arrive (a lying Content-Length cannot
- * get past it). Not JSON or not an object → 400.
+ * Reads a body of at most `limitBytes`, counting bytes as they arrive (a lying Content-Length cannot get past it);
+ * past it a 413. An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and
+ * reads the 413; past the cap the connection is closed.
  */
-export async function readJsonObject(c: Context<Env>, limitBytes: number): Promise<Record<string, unknown>> {
-  // An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and reads the
-  // 413; past the cap the connection is closed.
+export async function readBody(c: Context<Env>, limitBytes: number): Promise<Buffer> {
   const drainCap = Math.max(limitBytes * 4, 8 * 1024 * 1024);
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > drainCap) {
@@ -38,7 +37,7 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number): Promi
     });
   } else {
     const body = c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null;
-    if (!body) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
+    if (!body) return Buffer.alloc(0);
     let size = 0;
     for await (const chunk of body) {
       size += chunk.byteLength;
@@ -46,8 +45,14 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number): Promi
       chunks.push(Buffer.from(chunk));
     }
   }
-  if (chunks.length === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
-  const text = Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/** Reads a JSON object body, at most `limitBytes` (413 past it). Not JSON or not an object → 400. */
+export async function readJsonObject(c: Context<Env>, limitBytes: number): Promise<Record<string, unknown>> {
+  const body = await readBody(c, limitBytes);
+  if (body.byteLength === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
+  const text = body.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);

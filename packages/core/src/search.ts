@@ -24,9 +24,20 @@ export const compoundFilterSchema: z.ZodType<CompoundFilter> = z.lazy(() =>
 export const filterSchema = z.union([comparisonFilterSchema, compoundFilterSchema], { error: "must be a comparison filter {key, type, value} or a compound filter {type: and|or, filters}" });
 export type Filter = ComparisonFilter | CompoundFilter;
 
+/**
+ * OpenAI's `ranking_options.hybrid_search` (file_search tool): fuse the embedding search with a full-text search of
+ * the query, weighted. Providers that cannot answer it with a 400 naming the field.
+ */
+export const hybridSearchOptionsSchema = z.strictObject({
+  embedding_weight: z.number().min(0),
+  text_weight: z.number().min(0),
+});
+export type HybridSearchOptions = z.infer<typeof hybridSearchOptionsSchema>;
+
 export const rankingOptionsSchema = z.strictObject({
   ranker: z.enum(["auto", "none", "default-2024-11-15"]).optional(),
   score_threshold: z.number().min(0).max(1).optional(),
+  hybrid_search: hybridSearchOptionsSchema.optional(),
 });
 export type RankingOptions = z.infer<typeof rankingOptionsSchema>;
 

@@ -2,6 +2,7 @@ import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError, VsE
 import {
   DataType,
   DataTypeMap,
+  FunctionType,
   MilvusClient,
   buildFieldDataMap,
   buildSearchRequest,
@@ -11,6 +12,7 @@ import {
   type DescribeCollectionResponse,
   type FieldSchema,
   type FieldType,
+  type FunctionObject,
   type HybridSearchReq,
   type HybridSearchSingleReq,
   type InsertReq,
@@ -130,6 +132,7 @@ const ENDPOINTS = [
   "collections/load",
   "collections/release",
   "collections/get_load_state",
+  "indexes/create",
 ] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
 
@@ -551,6 +554,16 @@ const createIndexSchema = z.looseObject({
   params: optionalRecord,
 });
 
+/** A schema function (REST v2 `schema.functions[]`), e.g. BM25 from a text field into a sparse vector field. */
+const createFunctionSchema = z.looseObject({
+  name: z.string(),
+  type: z.string(),
+  description: optionalString,
+  inputFieldNames: z.array(z.string()),
+  outputFieldNames: optionalStrings,
+  params: optionalRecord,
+});
+
 const createBodySchema = z.looseObject({
   dbName: optionalString,
   collectionName: z.string(),
@@ -565,6 +578,7 @@ const createBodySchema = z.looseObject({
       autoID: optionalBoolean,
       enableDynamicField: optionalBoolean,
       fields: z.array(createFieldSchema).nullish(),
+      functions: z.array(createFunctionSchema).nullish(),
     })
     .nullish(),
   indexParams: z.array(createIndexSchema).nullish(),
@@ -1443,7 +1457,14 @@ function sdkField(field: CreateField, autoId: boolean): FieldType {
 }
 
 /** Quick form: an `id` primary key and a `vector` float vector field, indexed (COSINE unless told) and loaded. */
-function quickCreatePlan(request: CreateBody): { fields: FieldType[]; enableDynamicField: boolean; indexes: IndexToCreate[] } {
+interface CreatePlan {
+  fields: FieldType[];
+  enableDynamicField: boolean;
+  indexes: IndexToCreate[];
+  functions?: FunctionObject[];
+}
+
+function quickCreatePlan(request: CreateBody): CreatePlan {
   const dimension = request.dimension ?? 0;
   if (dimension <= 0) {
     throw answer(RestCode.parameterInvalid, "dimension is required for quickly create collection(default metric type: COSINE): invalid parameter[expected=collectionName & dimension][actual=collectionName]");
@@ -1466,20 +1487,46 @@ function quickCreatePlan(request: CreateBody): { fields: FieldType[]; enableDyna
 }
 
 /** Full form: the given schema; indexes (AUTOINDEX when no type is named) and a load only when indexParams are given. */
-function fullCreatePlan(request: CreateBody, fields: CreateField[]): { fields: FieldType[]; enableDynamicField: boolean; indexes: IndexToCreate[] } {
+function fullCreatePlan(request: CreateBody, fields: CreateField[]): CreatePlan {
   const autoId = request.schema?.autoID ?? false;
   const names = new Set(fields.map((field) => field.fieldName));
   const indexes = (request.indexParams ?? []).map((index): IndexToCreate => {
     if (!names.has(index.fieldName)) {
       throw answer(RestCode.missingRequiredParameters, `${RestMessage.missingRequiredParameters}, error: \`${index.fieldName}\` hasn't defined in schema`);
     }
-    const params: Record<string, unknown> = { ...(index.params ?? {}) };
-    const indexType = index.indexType || (typeof params.index_type === "string" ? params.index_type : "") || "AUTOINDEX";
-    const metricType = index.metricType || index.metric_type || (typeof params.metric_type === "string" ? params.metric_type : undefined) || (typeof params.metricType === "string" ? params.metricType : undefined);
-    for (const key of ["index_type", "metric_type", "metricType"]) delete params[key];
-    return { fieldName: index.fieldName, indexName: index.indexName || "", indexType, metricType, params };
+    return indexToCreate(index);
   });
-  return { fields: fields.map((field) => sdkField(field, autoId)), enableDynamicField: request.schema?.enableDynamicField ?? false, indexes };
+  const functions = (request.schema?.functions ?? []).map(sdkFunction);
+  return {
+    fields: fields.map((field) => sdkField(field, autoId)),
+    enableDynamicField: request.schema?.enableDynamicField ?? false,
+    indexes,
+    ...(functions.length === 0 ? {} : { functions }),
+  };
+}
+
+/** An `indexParams` entry: the type and metric may also sit in `params`; AUTOINDEX when no type is named. */
+function indexToCreate(index: z.infer<typeof createIndexSchema>): IndexToCreate {
+  const params: Record<string, unknown> = { ...(index.params ?? {}) };
+  const indexType = index.indexType || (typeof params.index_type === "string" ? params.index_type : "") || "AUTOINDEX";
+  const metricType = index.metricType || index.metric_type || (typeof params.metric_type === "string" ? params.metric_type : undefined) || (typeof params.metricType === "string" ? params.metricType : undefined);
+  for (const key of ["index_type", "metric_type", "metricType"]) delete params[key];
+  return { fieldName: index.fieldName, indexName: index.indexName || "", indexType, metricType, params };
+}
+
+/** A REST v2 schema function as the SDK takes it; the type by name (`BM25`), as the REST server takes it. */
+function sdkFunction(fn: z.infer<typeof createFunctionSchema>): FunctionObject {
+  const known = Object.keys(FunctionType).filter((name) => !/^\d+$/.test(name) && name !== "Unknown");
+  const type = known.find((name) => name === fn.type.toUpperCase());
+  if (type === undefined) throw answer(RestCode.parameterInvalid, `invalid parameter, function type ${fn.type} is invalid (expected one of ${known.join(", ")}).`);
+  return {
+    name: fn.name,
+    description: fn.description ?? "",
+    type: FunctionType[type as keyof typeof FunctionType],
+    input_field_names: fn.inputFieldNames,
+    output_field_names: fn.outputFieldNames ?? [],
+    params: fn.params ?? {},
+  };
 }
 
 async function create(body: Record<string, unknown>, context: CallContext): Promise<MilvusResponse> {
@@ -1497,6 +1544,7 @@ async function create(body: Record<string, unknown>, context: CallContext): Prom
     collection_name: collection,
     ...database(context),
     fields: plan.fields,
+    ...(plan.functions === undefined ? {} : { functions: plan.functions }),
     enable_dynamic_field: plan.enableDynamicField,
     description: request.description ?? "",
     consistency_level: consistencyLevel ?? "Bounded",
@@ -1508,23 +1556,39 @@ async function create(body: Record<string, unknown>, context: CallContext): Prom
   requireSuccess(created, context, "CreateCollection");
   if (plan.indexes.length === 0) return { code: 0, data: {} };
 
-  for (const index of plan.indexes) {
-    const indexed = await context.client.createIndex({
-      collection_name: collection,
-      ...database(context),
-      field_name: index.fieldName,
-      ...(index.indexName === "" ? {} : { index_name: index.indexName }),
-      // Milvus picks AUTOINDEX for an index without a type; Milvus Lite refuses one, so it is always named.
-      index_type: index.indexType,
-      ...(index.metricType === undefined ? {} : { metric_type: index.metricType }),
-      ...(Object.keys(index.params).length === 0 ? {} : { params: index.params as Record<string, string | number | boolean> }),
-      timeout: context.remainingMs(),
-    });
-    requireSuccess(indexed, context, "CreateIndex");
-  }
+  for (const index of plan.indexes) await createOneIndex(context, collection, index);
   const loaded = await context.client.loadCollectionAsync({ collection_name: collection, ...database(context), timeout: context.remainingMs() });
   forgetCollection(context, collection);
   return statusOnly(context, "LoadCollection", loaded);
+}
+
+async function createOneIndex(context: CallContext, collection: string, index: IndexToCreate): Promise<void> {
+  const indexed = await context.client.createIndex({
+    collection_name: collection,
+    ...database(context),
+    field_name: index.fieldName,
+    ...(index.indexName === "" ? {} : { index_name: index.indexName }),
+    // Milvus picks AUTOINDEX for an index without a type; Milvus Lite refuses one, so it is always named.
+    index_type: index.indexType,
+    ...(index.metricType === undefined ? {} : { metric_type: index.metricType }),
+    ...(Object.keys(index.params).length === 0 ? {} : { params: index.params as Record<string, string | number | boolean> }),
+    timeout: context.remainingMs(),
+  });
+  requireSuccess(indexed, context, "CreateIndex");
+}
+
+const createIndexesBodySchema = z.looseObject({ dbName: optionalString, collectionName: z.string(), indexParams: z.array(createIndexSchema).nullish() });
+
+/** `indexes/create`: one CreateIndex per entry, as the REST server does; the collection is not loaded. */
+async function createIndexes(body: Record<string, unknown>, context: CallContext): Promise<MilvusResponse> {
+  const request = parseBody(createIndexesBodySchema, body, "IndexParamReq");
+  const indexes = request.indexParams ?? [];
+  if (indexes.length === 0) {
+    throw answer(RestCode.missingRequiredParameters, `${RestMessage.missingRequiredParameters}, error: Key: 'IndexParamReq.IndexParams' Error:Field validation for 'IndexParams' failed on the 'required' tag`);
+  }
+  for (const index of indexes) await createOneIndex(context, request.collectionName, indexToCreate(index));
+  forgetCollection(context, request.collectionName);
+  return { code: 0, data: {} };
 }
 
 const HANDLERS: Readonly<Record<Endpoint, Handler>> = {
@@ -1544,4 +1608,5 @@ const HANDLERS: Readonly<Record<Endpoint, Handler>> = {
   "collections/load": load,
   "collections/release": release,
   "collections/get_load_state": getLoadState,
+  "indexes/create": createIndexes,
 };

@@ -8,4 +8,7 @@ export * from "./milvus-scores.js";
 export * from "./milvus-search.js";
 export * from "./milvus-provider.js";
 export * from "./milvus-passthrough.js";
+export * from "./milvus-managed.js";
+export * from "./milvus-hybrid.js";
+export * from "./milvus-writer.js";
 export { createRestTransport, type RestTransportSettings } from "./rest-transport.js";

@@ -35,7 +35,7 @@ const RESERVED_WORDS = new Set(["and", "or", "not", "in", "like", "true", "false
  * `meta["author"]`), or a JSON path written the Milvus way (`meta["author"]`, `tags[0]`). Anything else is a 400
  * naming the key's path in the request (`filters.filters[1].key`).
  */
-export function buildMilvusFilter(filters: Filter, pathPrefix = "filters"): MilvusFilter {
+export function buildMilvusFilter(filters: Filter, pathPrefix = "filters", settings: MilvusFilterSettings = {}): MilvusFilter {
   const exprParams: Record<string, unknown> = {};
   let next = 0;
 
@@ -53,13 +53,46 @@ export function buildMilvusFilter(filters: Filter, pathPrefix = "filters"): Milv
       const joiner = filter.type === "and" ? " and " : " or ";
       return filter.filters.map((child, index) => `(${visit(child, [...path, "filters", index])})`).join(joiner);
     }
-    const field = milvusFieldReference(filter.key, formatPath([...path, "key"]));
+    const keyPath = formatPath([...path, "key"]);
+    if (settings.attributesField !== undefined) {
+      const field = attributeReference(settings.attributesField, filter.key, keyPath);
+      checkValue(filter, formatPath([...path, "value"]));
+      // Milvus Lite refuses a JSON path left of `in`; one comparison per value means the same on every engine.
+      if (Array.isArray(filter.value) && (filter.type === "in" || filter.type === "nin")) {
+        const operator = filter.type === "in" ? "==" : "!=";
+        const comparisons = filter.value.map((value) => `${field} ${operator} ${placeholder(value)}`);
+        return comparisons.length === 1 ? (comparisons[0] as string) : `(${comparisons.join(filter.type === "in" ? " or " : " and ")})`;
+      }
+      return `${field} ${OPERATORS[filter.type]} ${placeholder(filter.value)}`;
+    }
+    const field = milvusFieldReference(filter.key, keyPath);
     checkValue(filter, formatPath([...path, "value"]));
     return `${field} ${OPERATORS[filter.type]} ${placeholder(filter.value)}`;
   };
 
   const expression = visit(filters, pathPrefix === "" ? [] : [pathPrefix]);
   return { expression, exprParams };
+}
+
+export interface MilvusFilterSettings {
+  /**
+   * Every key names a key of this JSON field (`k` → `attributes["k"]`), as in the stores the gateway creates, where
+   * OpenAI attributes live in one JSON field.
+   */
+  attributesField?: string | undefined;
+}
+
+/** An attribute key: no quote, backslash or bracket, nor `/` and `~` (Milvus turns the path into a JSON pointer). */
+const ATTRIBUTE_KEY = /^[A-Za-z0-9_\-. ]{1,64}$/;
+
+function attributeReference(field: string, key: string, param: string): string {
+  if (!ATTRIBUTE_KEY.test(key)) {
+    throw new BadRequestError(`${param}: "${truncate(key)}" is not a usable attribute key: use 1 to 64 letters, digits, spaces and _ - . characters.`, {
+      param,
+      code: "invalid_filter_key",
+    });
+  }
+  return `${field}["${key}"]`;
 }
 
 /** ANDs the operator's `filter` option with the expression built from the request's `filters`. */

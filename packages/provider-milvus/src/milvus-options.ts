@@ -46,6 +46,11 @@ export const milvusOptionsSchema = z.strictObject({
   consistencyLevel: consistencyLevelSchema.optional(),
   /** How long one Milvus call may take before the search fails with 504. */
   timeout_ms: z.number().int().min(1).optional(),
+  /**
+   * Set by the gateway on stores it creates (`vs-v1`): the collection has the provider's own layout, so searches
+   * return `file_id`/`filename` from their fields and apply `filters` to the `attributes` JSON field. See the README.
+   */
+  managed_schema: z.literal("vs-v1").optional(),
 });
 // No object-level refinement: the proxy builds its request schema with `.pick()`, which refinements would forbid.
 // `limit + offset` (bounded by MILVUS_MAX_TOP_K) is checked by the search, where `max_num_results` is known too.

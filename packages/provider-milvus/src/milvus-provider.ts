@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider } from "@vs/core";
+import { UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider, type VectorStoreWriter } from "@vs/core";
 import { milvusErrorFromResponse } from "./milvus-error.js";
 import { milvusCallerOptionsSchema, mergeMilvusOptions, type MilvusCallerOptions } from "./milvus-caller-options.js";
 import { milvusOptionsSchema, resolveMilvusConnection, type Environment, type MilvusConnection, type MilvusGrpcConnection, type MilvusOptions } from "./milvus-options.js";
 import { CollectionFactsCache, searchMilvus } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusCallOptions, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
+import { createMilvusWriter } from "./milvus-writer.js";
 import { createRestTransport } from "./rest-transport.js";
 
 export interface MilvusProviderSettings {
@@ -27,6 +28,7 @@ export interface MilvusProvider extends VectorStoreProvider<MilvusOptions, Milvu
   readonly id: "milvus";
   readonly storeOptionsSchema: typeof milvusOptionsSchema;
   readonly callerOptionsSchema: typeof milvusCallerOptionsSchema;
+  readonly writer: VectorStoreWriter<MilvusOptions>;
   /** The transport for these options, created once per (transport kind, api_base, api_key) and reused. */
   transportFor(options: MilvusOptions): MilvusTransportHandle;
 }
@@ -61,6 +63,7 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
     storeOptionsSchema: milvusOptionsSchema,
     callerOptionsSchema: milvusCallerOptionsSchema,
     mergeOptions: mergeMilvusOptions,
+    writer: createMilvusWriter({ connectionFor, collections }),
     transportFor(options) {
       const { connection, transport } = connectionFor(options);
       return { transport, dbName: options.dbName, displayAddress: connection.displayAddress };

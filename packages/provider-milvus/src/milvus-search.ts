@@ -1,7 +1,9 @@
-import { BadRequestError, raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
+import { BadRequestError, queryText, raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
 import { describedCollectionSchema, isVectorFieldType, searchAnswerSchema, type DescribedCollection, type SearchRow } from "./milvus-api.js";
 import { milvusErrorFromResponse } from "./milvus-error.js";
 import { buildMilvusFilter, combineMilvusFilters } from "./milvus-filters.js";
+import { hybridSearchBody } from "./milvus-hybrid.js";
+import { isManagedStore, MANAGED_FIELDS, MANAGED_OUTPUT_FIELDS, managedSearchResultRow } from "./milvus-managed.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import { normalizeScore } from "./milvus-scores.js";
 import { isMilvusSuccess, type MilvusTransport } from "./milvus-transport.js";
@@ -124,12 +126,28 @@ export interface MilvusSearchContext {
 /**
  * The one search: builds a REST v2 `entities/search` body (sent as is by the REST transport, translated by the
  * gRPC one), always with an explicit metric, and turns the rows into OpenAI search rows.
+ *
+ * Stores the gateway created (`managed_schema`) have the provider's layout: their rows carry `file_id`, `filename`
+ * and the `attributes` JSON, `filters` keys name attributes, searches run at Strong consistency unless the options
+ * name a level (a search sees every acknowledged write), and `ranking_options.hybrid_search` fuses the dense search
+ * with BM25 full-text search (`entities/hybrid_search`).
  */
 export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>, context: MilvusSearchContext, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
   const { options } = request;
-  const textField = options.milvus_text_field;
+  const managed = isManagedStore(options);
+  const textField = managed ? MANAGED_FIELDS.text : options.milvus_text_field;
   if (textField === undefined) {
     throw new BadRequestError("milvus_text_field: required to search; name the collection field that holds the text of each entity.", { param: "milvus_text_field" });
+  }
+  if (managed && options.outputFields !== undefined) {
+    throw new BadRequestError("outputFields: stores the gateway created always return their text, file_id, filename and attributes; remove outputFields.", { param: "outputFields" });
+  }
+  const hybrid = request.rankingOptions?.hybrid_search;
+  if (hybrid !== undefined && !managed) {
+    throw new BadRequestError(
+      `ranking_options.hybrid_search: vector store "${request.vectorStoreId}" is an existing Milvus collection the gateway did not create; hybrid search needs the full-text (BM25) field of the stores the gateway creates.`,
+      { param: "ranking_options.hybrid_search" },
+    );
   }
   const limit = request.maxNumResults ?? options.limit ?? DEFAULT_SEARCH_LIMIT;
   if ((options.offset ?? 0) + limit > MILVUS_MAX_TOP_K) {
@@ -141,20 +159,51 @@ export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>
   const callSettings = { signal, timeoutMs: options.timeout_ms ?? DEFAULT_MILVUS_TIMEOUT_MS };
 
   const configuredMetric = metricFromSearchParams(options.searchParams);
-  const needsFacts = configuredMetric === undefined || options.outputFields === undefined;
+  const annsField = managed ? (options.annsField ?? MANAGED_FIELDS.vector) : options.annsField;
+  const needsFacts = configuredMetric === undefined || (!managed && options.outputFields === undefined) || hybrid !== undefined;
   const facts = needsFacts ? await context.collections.get(context.transport, collectionKey, callSettings) : undefined;
-  const metric = configuredMetric ?? metricFromFacts(facts ?? NO_FACTS, request.vectorStoreId, options.annsField);
+  const metric = configuredMetric ?? metricFromFacts(facts ?? NO_FACTS, request.vectorStoreId, annsField);
 
-  const filter = combineMilvusFilters(options.filter, request.filters === undefined ? undefined : buildMilvusFilter(request.filters));
+  const requestFilter = request.filters === undefined ? undefined : buildMilvusFilter(request.filters, "filters", managed ? { attributesField: MANAGED_FIELDS.attributes } : {});
+  const filter = combineMilvusFilters(options.filter, requestFilter);
   // Without an operator's list, every field is requested and vector fields are dropped from the rows afterwards. The
   // text field is always named: a misspelt one is then Milvus's error instead of silently empty content.
-  const outputFields = unique(options.outputFields === undefined ? [textField, "*"] : [...options.outputFields, textField]);
+  const outputFields = managed ? [...MANAGED_OUTPUT_FIELDS] : unique(options.outputFields === undefined ? [textField, "*"] : [...options.outputFields, textField]);
   const hiddenFields = new Set(options.outputFields === undefined ? facts?.vectorFieldNames ?? [] : []);
+  const consistencyLevel = options.consistencyLevel ?? (managed ? "Strong" : undefined);
+
+  if (hybrid !== undefined) {
+    if ((facts?.metricByField.get(MANAGED_FIELDS.sparse) ?? "").toUpperCase() !== "BM25") {
+      throw new BadRequestError(
+        `ranking_options.hybrid_search: vector store "${request.vectorStoreId}" has no full-text (BM25) index: it was created without full-text search, or on a Milvus without BM25 functions (Milvus 2.5 or later has them).`,
+        { param: "ranking_options.hybrid_search" },
+      );
+    }
+    const hybridBody = hybridSearchBody({
+      collectionName: request.vectorStoreId,
+      dbName: options.dbName,
+      queryVector: request.queryVector,
+      queryText: queryText(request.searchQuery),
+      metric,
+      searchParams: searchParamsWithoutMetric(options.searchParams),
+      filter,
+      limit,
+      offset: options.offset,
+      outputFields,
+      consistencyLevel,
+      partitionNames: options.partitionNames,
+      groupingField: options.groupingField,
+      groupSize: options.groupSize,
+      weights: hybrid,
+    });
+    // The weighted ranker's fused score is already in [0, 1], higher is better (see milvus-hybrid.ts).
+    return runSearch("entities/hybrid_search", hybridBody, request, context, collectionKey, callSettings, (row, distance) => managedSearchResultRow(row, distance, distance));
+  }
 
   const body: Record<string, unknown> = { collectionName: request.vectorStoreId };
   if (options.dbName !== undefined) body.dbName = options.dbName;
   body.data = [request.queryVector];
-  if (options.annsField !== undefined) body.annsField = options.annsField;
+  if (annsField !== undefined) body.annsField = annsField;
   body.limit = limit;
   if (options.offset !== undefined) body.offset = options.offset;
   if (filter !== undefined) {
@@ -165,10 +214,24 @@ export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>
   if (options.groupSize !== undefined) body.groupSize = options.groupSize;
   body.outputFields = outputFields;
   if (options.partitionNames !== undefined) body.partitionNames = options.partitionNames;
-  if (options.consistencyLevel !== undefined) body.consistencyLevel = options.consistencyLevel;
+  if (consistencyLevel !== undefined) body.consistencyLevel = consistencyLevel;
   body.searchParams = searchParamsWithMetric(options.searchParams, metric);
 
-  const answer = await context.transport.call("entities/search", body, callSettings);
+  return runSearch("entities/search", body, request, context, collectionKey, callSettings, (row, distance) =>
+    managed ? managedSearchResultRow(row, normalizeScore(metric, distance), distance) : searchResultRow(row, distance, metric, textField, hiddenFields),
+  );
+}
+
+async function runSearch(
+  endpoint: "entities/search" | "entities/hybrid_search",
+  body: Record<string, unknown>,
+  request: ProviderSearchRequest<MilvusOptions>,
+  context: MilvusSearchContext,
+  collectionKey: CollectionKey,
+  callSettings: { signal: AbortSignal | undefined; timeoutMs: number },
+  toResult: (row: SearchRow, distance: number) => SearchResultRow,
+): Promise<ProviderSearchResult> {
+  const answer = await context.transport.call(endpoint, body, callSettings);
   if (!isMilvusSuccess(answer.code)) {
     context.collections.forget(collectionKey);
     throw milvusErrorFromResponse(answer, { operation: `search in collection "${request.vectorStoreId}"` });
@@ -180,18 +243,18 @@ export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>
   const threshold = request.rankingOptions?.score_threshold;
   const data: SearchResultRow[] = [];
   for (const row of parsed.data.data ?? []) {
-    const result = searchResultRow(row, metric, textField, hiddenFields);
+    const distance = row.distance;
+    if (typeof distance !== "number" || !Number.isFinite(distance)) {
+      throw new UpstreamError({ upstream: "vector_store", message: "The vector store returned a search row without a numeric distance." });
+    }
+    const result = toResult(row, distance);
     if (threshold !== undefined && result.score < threshold) continue;
     data.push(result);
   }
   return { data };
 }
 
-function searchResultRow(row: SearchRow, metric: string, textField: string, hiddenFields: ReadonlySet<string>): SearchResultRow {
-  const distance = row.distance;
-  if (typeof distance !== "number" || !Number.isFinite(distance)) {
-    throw new UpstreamError({ upstream: "vector_store", message: "The vector store returned a search row without a numeric distance." });
-  }
+function searchResultRow(row: SearchRow, distance: number, metric: string, textField: string, hiddenFields: ReadonlySet<string>): SearchResultRow {
   const attributes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) {
     if (key === "distance" || key === textField || hiddenFields.has(key)) continue;
@@ -222,11 +285,16 @@ export function metricFromSearchParams(searchParams: Record<string, unknown> | u
 
 /** `searchParams` with the metric always explicit and spelled `metricType`: Milvus Lite takes an empty one literally. */
 function searchParamsWithMetric(searchParams: Record<string, unknown> | undefined, metric: string): Record<string, unknown> {
+  const result = searchParamsWithoutMetric(searchParams);
+  result.metricType = metric;
+  return result;
+}
+
+function searchParamsWithoutMetric(searchParams: Record<string, unknown> | undefined): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(searchParams ?? {})) {
     if (key !== "metric_type" && key !== "metricType") result[key] = value;
   }
-  result.metricType = metric;
   return result;
 }
 

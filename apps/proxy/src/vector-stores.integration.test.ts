@@ -164,6 +164,37 @@ describeWithMilvusLite("OpenAI vector stores on Milvus Lite", (address) => {
     await expect(client.vectorStores.retrieve(store.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   }, 300_000);
 
+  it("virtual keys: creating needs the grant, the creator reads and writes, others only what they are given", async () => {
+    const generate = async (body: Record<string, unknown>) => (await proxy.call("/key/generate", { body })).body.key as string;
+    const plain = await generate({});
+    const creator = await generate({ can_create_vector_stores: true });
+    const refused = await proxy.call("/v1/vector_stores", { body: { name: "nope" }, key: plain });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: "vector_store_create_not_allowed" } } });
+
+    const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: creator, maxRetries: 0 });
+    const store = await client.vectorStores.create({ name: "team-kb" });
+    const file = await client.vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from(FRUIT_TXT), "fruit.txt"), { pollIntervalMs: 200 });
+    expect(file.status).toBe("completed");
+    expect((await client.vectorStores.search(store.id, { query: "yellow fruit" })).data[0]).toMatchObject({ file_id: file.id, filename: "fruit.txt" });
+    expect((await client.vectorStores.list()).data.map((entry) => entry.id)).toEqual([store.id]);
+
+    // A key granted read on the store searches it, but cannot attach, and cannot use a file it does not own.
+    const reader = await generate({ allowed_vector_store_indexes: [{ index_name: store.id, index_permissions: ["read"] }] });
+    const readerClient = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: reader, maxRetries: 0 });
+    expect((await readerClient.vectorStores.search(store.id, { query: "yellow fruit" })).data[0]?.file_id).toBe(file.id);
+    await expect(readerClient.vectorStores.files.create(store.id, { file_id: file.id })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(readerClient.files.retrieve(file.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(readerClient.vectorStores.delete(store.id)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+
+    // A key without a grant sees nothing of it.
+    const stranger = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: plain, maxRetries: 0 });
+    await expect(stranger.vectorStores.search(store.id, { query: "yellow fruit" })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(stranger.vectorStores.retrieve(store.id)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((await stranger.vectorStores.list()).data).toEqual([]);
+
+    await client.vectorStores.delete(store.id);
+  }, 120_000);
+
   describe("bad input is a 4xx naming the field", () => {
     let store: string;
     beforeAll(async () => {

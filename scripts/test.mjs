@@ -8,6 +8,7 @@
  *   VS_TEST_MILVUS_ADDRESS  127.0.0.1:PORT of a Milvus Lite gRPC server on a fresh temporary data dir
  *   VS_TEST_DATABASE_URL    postgresql://postgres@127.0.0.1:PORT/vs_test, a private throwaway cluster (trust auth)
  *   VS_TEST_REDIS_URL       redis://127.0.0.1:PORT, no persistence
+ *   VS_TEST_OPENAI_PYTHON   the interpreter of a venv with the official `openai` Python client (cached next to Milvus Lite's)
  * A variable that is already set is used as is, and that service is not started.
  *
  * CI=true: a service that cannot start fails the run (exit 1); integration tests are never silently skipped in CI.
@@ -34,7 +35,11 @@ const services = [
   { name: "milvus-lite", variable: "VS_TEST_MILVUS_ADDRESS", start: startMilvusLiteService },
   { name: "postgres", variable: "VS_TEST_DATABASE_URL", start: startPostgres },
   { name: "redis", variable: "VS_TEST_REDIS_URL", start: startRedis },
+  { name: "openai-py", variable: "VS_TEST_OPENAI_PYTHON", start: prepareOpenAIPython },
 ];
+
+/** The official Python client the vector store tests drive the proxy with; pinned so a new release cannot change a run. */
+const openAIPythonPackage = "openai==3.57.0";
 
 /** @type {Array<() => Promise<void>>} */
 const stoppers = [];
@@ -170,6 +175,42 @@ async function startRedis(root) {
     if (error instanceof RedisNotInstalledError) throw new ServiceSkipped(error.message);
     throw error;
   }
+}
+
+// ---------------------------------------------------------------- the official openai Python client
+
+/** A venv under the cache dir with `openai` installed, made once and reused while the pinned version stays the same. */
+async function prepareOpenAIPython() {
+  const cacheDir = process.env.VS_CACHE_DIR || join(repositoryRoot, ".cache", "vs");
+  const venv = join(cacheDir, "openai-python-venv");
+  const python = join(venv, "bin", "python");
+  const marker = join(venv, "vs-installed.txt");
+  const { readFile, writeFile } = await import("node:fs/promises");
+  const installed = await readFile(marker, "utf8").catch(() => "");
+  if (installed.trim() !== openAIPythonPackage) {
+    const base = process.env.VS_PYTHON || "python3";
+    await mkdir(cacheDir, { recursive: true });
+    await runQuietly(base, ["-m", "venv", "--clear", venv]).catch((error) => {
+      throw new ServiceSkipped(`${base} cannot create a venv (${error.message.split("\n")[0]}); Debian: apt-get install python3-venv`);
+    });
+    await runQuietly(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", openAIPythonPackage]);
+    await writeFile(marker, openAIPythonPackage + "\n");
+  }
+  return { value: python, address: `${python} (${openAIPythonPackage})`, stop: async () => undefined };
+}
+
+function runQuietly(command, args) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk) => {
+      output = (output + chunk).slice(-4_000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolveRun() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}\n${lastLines(output, 10)}`))));
+  });
 }
 
 // ---------------------------------------------------------------- helpers

@@ -36,7 +36,7 @@ class TtlMap<V> {
 }
 
 export function callerFromKey(info: KeyInfo): Extract<Caller, { kind: "virtual" }> {
-  return { kind: "virtual", alias: info.key_alias ?? null, token: info.token, models: info.models, indexes: info.allowed_vector_store_indexes };
+  return { kind: "virtual", alias: info.key_alias ?? null, token: info.token, models: info.models, indexes: info.allowed_vector_store_indexes, canCreateVectorStores: info.can_create_vector_stores };
 }
 
 export class CachedKeyResolver implements VirtualKeyResolver {

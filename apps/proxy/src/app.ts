@@ -11,6 +11,7 @@ import { refuseNulInUrl } from "./http/url.js";
 import { healthRoutes, type ReadinessCheck } from "./routes/health.js";
 import { searchRoutes } from "./routes/search.js";
 import type { StoreRegistry } from "./store-registry.js";
+import type { StoreResolver } from "./store-resolver.js";
 import { Guardrails } from "./guardrails.js";
 
 /** One row per request, written off the hot path (batched) by whoever implements it. */
@@ -29,6 +30,8 @@ export interface CompletedRequest extends RequestRecord {
 
 export interface AppOptions {
   registry: StoreRegistry;
+  /** Registry stores and stores created through the API; without it only the registry is searched. */
+  stores?: StoreResolver;
   vectorStores: VectorStores;
   masterKeyDigest: Buffer;
   logger: Logger;
@@ -78,7 +81,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.use("*", refuseNulInUrl());
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
-  app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
+  app.route("/", searchRoutes({ registry: options.registry, stores: options.stores, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
   for (const routes of options.routes ?? []) app.route("/", routes);
 
   app.notFound((c) => {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import OpenAI, { toFile } from "openai";
 import pino from "pino";
 import { afterAll, expect, it } from "vitest";
 import { DEMO_QUERY, DEMO_STORE_NAME } from "./embedded.js";
@@ -23,6 +24,7 @@ describeWithService("milvusLite", "embedded defaults", () => {
     const start = () => startProxy({ port: 0, host: "127.0.0.1", dataDir, env, logger: pino({ level: "silent" }), log: (line) => logged.push(line) });
 
     const first = await start();
+    const masterKey = first.masterKey.generated!;
     try {
       expect(first.demo).toEqual({ store: DEMO_STORE_NAME, query: DEMO_QUERY });
       expect(first.masterKey.generated).toMatch(/^sk-/);
@@ -50,6 +52,14 @@ describeWithService("milvusLite", "embedded defaults", () => {
       expect(logged.some((line) => line.includes("Loading the demo collection"))).toBe(false);
       const ready = await fetch(`${second.url}/health/readiness`);
       expect(ready.status).toBe(200);
+      // The write path on the embedded defaults: a store on Milvus Lite, the file in PGlite, the local model.
+      const client = new OpenAI({ baseURL: `${second.url}/v1`, apiKey: masterKey, maxRetries: 0 });
+      const store = await client.vectorStores.create({ name: "notes" });
+      const file = await client.vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from("The cafeteria serves lentil soup every Thursday."), "menu.txt"), { pollIntervalMs: 200 });
+      expect(file.status).toBe("completed");
+      const hits = await client.vectorStores.search(store.id, { query: "What soup is served on Thursday?" });
+      expect(hits.data[0]).toMatchObject({ file_id: file.id, filename: "menu.txt" });
+      await client.vectorStores.delete(store.id);
     } finally {
       await second.close();
     }

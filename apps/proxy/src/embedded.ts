@@ -27,6 +27,8 @@ export function embeddedDefaultConfig(env: Record<string, string | undefined> = 
       {
         vector_store_name: DEMO_STORE_NAME,
         vector_store_description: "The vs documentation, embedded at first start (demo).",
+        // Stores created through the API go to the same Milvus, with the same local model.
+        vector_store_template: true,
         litellm_params: {
           vector_store_id: DEMO_COLLECTION,
           custom_llm_provider: "milvus",

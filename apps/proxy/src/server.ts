@@ -28,6 +28,10 @@ import { SpendWriter } from "./spend-writer.js";
 import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
 import { StoreRegistry, assertEmbeddingModelList, assertKnownModel, modelAliases } from "./store-registry.js";
+import { StoreResolver } from "./store-resolver.js";
+import { openVectorStoreService } from "@vs/stores";
+import { fileRoutes } from "./routes/files.js";
+import { vectorStoreRoutes } from "./routes/vector-stores.js";
 
 export interface ProxyOptions {
   /** Path of config.yaml; without it the proxy runs on embedded defaults. */
@@ -169,8 +173,24 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     const spend = new SpendWriter(auth, logger);
     cleanups.unshift(() => spend.close());
 
+    // The write path (files, created stores, ingestion) shares the auth database; its worker stops before it closes.
+    const template = config.vector_store_registry.find((entry) => entry.vector_store_template === true)?.vector_store_name;
+    const ingestion = settings.ingestion;
+    const writePath = await openVectorStoreService({
+      auth,
+      models: vectorStores,
+      templates: { template, get: (name) => registry.find(name)?.prepared },
+      maxFileBytes: settings.max_file_upload_bytes,
+      queue: { heartbeatSeconds: ingestion.heartbeat_seconds, pollingIntervalSeconds: ingestion.poll_interval_seconds, superviseIntervalSeconds: ingestion.supervise_interval_seconds },
+      worker: ingestion.worker ? { concurrency: ingestion.concurrency } : false,
+      log,
+    });
+    cleanups.unshift(() => writePath.close());
+    const stores = new StoreResolver(registry, writePath.service, settings.auth_cache_ttl_ms);
+
     const app = createApp({
       registry,
+      stores,
       vectorStores,
       masterKeyDigest: masterKey.digest,
       logger,
@@ -181,7 +201,17 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       requestSink: spend,
       guardrails: new Guardrails(config.guardrails),
       routes: [
-        adminRoutes({ auth, registry, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
+        adminRoutes({ auth, registry, stores, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
+        fileRoutes({ service: writePath.service, maxFileBytes: settings.max_file_upload_bytes }),
+        vectorStoreRoutes({
+          service: writePath.service,
+          stores,
+          auth,
+          keys: virtualKeys,
+          indexes,
+          maxBodyBytes: settings.max_request_body_bytes,
+          descriptions: new Map(config.vector_store_registry.map((entry) => [entry.vector_store_name, entry.vector_store_description])),
+        }),
         milvusPassthroughRoutes({ registry, milvus, indexes, auth, maxBodyBytes: settings.passthrough_max_body_bytes }),
       ],
     });

@@ -22,10 +22,20 @@ export interface DatabaseConnection {
   /** The PostgreSQL schema the tables live in; null for the connection's default (`public`). */
   readonly schema: string | null;
   readonly adapter: PrismaPg | PrismaPGlite;
+  /** What another library on the same database needs (the ingestion job queue): the embedded instance, or where the server is. */
+  readonly driver: DatabaseDriver;
   /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   inTransaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * The embedded instance itself (PGlite has one connection: anything else must share it), or the server's address
+ * without the Prisma-only parameters, and the schema the tables live in.
+ */
+export type DatabaseDriver =
+  | { kind: "pglite"; pglite: PGlite }
+  | { kind: "postgresql"; connectionString: string; schema: string | null };
 
 export interface ConnectOptions {
   databaseUrl?: string | undefined;
@@ -101,6 +111,7 @@ async function connectPostgres(databaseUrl: string, log: (line: string) => void)
     kind: "postgresql",
     schema: settings.schema,
     adapter,
+    driver: { kind: "postgresql", connectionString: settings.connectionString, schema: settings.schema },
     async inTransaction(work) {
       let client: pg.PoolClient;
       try {
@@ -158,6 +169,7 @@ async function connectPglite(directory: string): Promise<DatabaseConnection> {
     kind: "pglite",
     schema: null,
     adapter: new PrismaPGlite(database),
+    driver: { kind: "pglite", pglite: database },
     inTransaction: (work) =>
       database.transaction((transaction) =>
         work({

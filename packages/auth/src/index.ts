@@ -6,6 +6,7 @@ export {
   type KeyListOptions,
   type KeyStore,
   type OpenAuthStoreOptions,
+  type SharedDatabase,
   type SpendStore,
 } from "./store.js";
 export {
@@ -27,4 +28,6 @@ export {
 } from "./keys.js";
 export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
 export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
-export type { DatabaseKind } from "./database.js";
+export type { DatabaseDriver, DatabaseKind } from "./database.js";
+export type { PrismaClient as AuthPrismaClient } from "./generated/prisma/client.js";
+export { Prisma as AuthPrisma } from "./generated/prisma/client.js";

@@ -69,6 +69,7 @@ describe("generateKeyInputSchema", () => {
       models: ["embedding-model"],
       metadata: {},
       blocked: false,
+      can_create_vector_stores: false,
     });
   });
 

@@ -66,6 +66,8 @@ export const generateKeyInputSchema = z.strictObject({
   duration: durationSchema.nullish(),
   metadata: metadataSchema.default({}),
   blocked: z.boolean().default(false),
+  /** May create vector stores (`POST /v1/vector_stores`); the key then holds read and write on each one it creates. */
+  can_create_vector_stores: z.boolean().default(false),
 });
 export type GenerateKeyInput = z.input<typeof generateKeyInputSchema>;
 
@@ -78,6 +80,7 @@ export const updateKeyInputSchema = z.strictObject({
   duration: durationSchema.nullable().optional(),
   metadata: metadataSchema.optional(),
   blocked: z.boolean().optional(),
+  can_create_vector_stores: z.boolean().optional(),
 });
 export type UpdateKeyInput = z.input<typeof updateKeyInputSchema>;
 
@@ -99,6 +102,7 @@ export const keyInfoSchema = z.object({
   /** Whether `expires` had passed when this object was read. */
   expired: z.boolean(),
   blocked: z.boolean(),
+  can_create_vector_stores: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
   created_by: z.string(),

@@ -51,6 +51,7 @@ describeEachDatabase("auth store", (database) => {
         expires: null,
         expired: false,
         blocked: false,
+        can_create_vector_stores: false,
         created_at: now.toISOString(),
         updated_at: now.toISOString(),
         created_by: "admin",
@@ -58,6 +59,24 @@ describeEachDatabase("auth store", (database) => {
       });
       expect(JSON.stringify(info)).not.toContain(key);
       expect(keyAllows(info, "dall-e-6", "write")).toBe(true);
+    });
+
+    it("grants an index to a key in one statement, replacing an entry for the same index, concurrently", async () => {
+      const { info } = await store.keys.generate({ can_create_vector_stores: true, allowed_vector_store_indexes: [{ index_name: "vs_a", index_permissions: ["read"] }] }, "admin");
+      expect(info.can_create_vector_stores).toBe(true);
+      await Promise.all([
+        store.keys.grant(info.token, { index_name: "vs_a", index_permissions: ["read", "write"] }),
+        store.keys.grant(info.token, { index_name: "vs_b", index_permissions: ["read", "write"] }),
+      ]);
+      const after = await store.keys.findByHash(info.token);
+      expect(after?.allowed_vector_store_indexes).toEqual(
+        expect.arrayContaining([
+          { index_name: "vs_a", index_permissions: ["read", "write"] },
+          { index_name: "vs_b", index_permissions: ["read", "write"] },
+        ]),
+      );
+      expect(after?.allowed_vector_store_indexes).toHaveLength(2);
+      await expect(store.keys.grant("0".repeat(64), { index_name: "vs_c", index_permissions: ["read"] })).resolves.toBe(false);
     });
 
     it("finds a key by the key, and nothing for an unknown key", async () => {

@@ -1,10 +1,11 @@
 import { BadRequestError, NotFoundError, ServiceUnavailableError, describeIssues, parseInput } from "@vs/core";
 import { z } from "zod";
-import { connectDatabase, type DatabaseKind } from "./database.js";
+import { connectDatabase, type DatabaseDriver, type DatabaseKind } from "./database.js";
 import { guarded, type ErrorMeaning } from "./database-errors.js";
 import { PrismaClient, type Prisma, type VerificationToken, type VirtualIndex as VirtualIndexRow } from "./generated/prisma/client.js";
 import { createIndexInputSchema, indexNameSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
 import {
+  type AllowedVectorStoreIndex,
   allowedVectorStoreIndexSchema,
   generateKeyInputSchema,
   generateKeyString,
@@ -58,6 +59,11 @@ export interface KeyStore {
   update(keyOrHashOrAlias: string, patch: UpdateKeyInput, actor: string): Promise<KeyInfo>;
   /** Deletes whatever matches; names that match nothing are skipped. Returns the hashes deleted. */
   delete(keysOrHashesOrAliases: string[]): Promise<{ deleted: string[] }>;
+  /**
+   * Adds one entry to a key's `allowed_vector_store_indexes` in one statement (two stores created at once by one key
+   * both land); an entry for the same index is replaced. False when no key has that hash.
+   */
+  grant(token: string, entry: AllowedVectorStoreIndex): Promise<boolean>;
 }
 
 export interface IndexStore {
@@ -83,8 +89,20 @@ export interface SpendStore {
   summary(filter?: Omit<SpendFilter, "limit">): Promise<SpendSummary>;
 }
 
+/**
+ * The open database, for the packages whose tables live in this schema (the vector store write path, `@vs/stores`):
+ * the Prisma client of every model in `prisma/schema.prisma`, and the driver for a library that brings its own
+ * SQL (the job queue). Closed with the store.
+ */
+export interface SharedDatabase {
+  readonly kind: DatabaseKind;
+  readonly prisma: PrismaClient;
+  readonly driver: DatabaseDriver;
+}
+
 export interface AuthStore {
   readonly kind: DatabaseKind;
+  readonly database: SharedDatabase;
   readonly keys: KeyStore;
   readonly indexes: IndexStore;
   readonly spend: SpendStore;
@@ -104,7 +122,7 @@ export async function openAuthStore(options: OpenAuthStoreOptions): Promise<Auth
     await applyMigrations(connection, { log });
     const prisma = new PrismaClient({ adapter: connection.adapter });
     log(connection.kind === "pglite" ? "auth store: embedded PGlite ready" : `auth store: PostgreSQL ready${connection.schema === null ? "" : ` (schema ${connection.schema})`}`);
-    return createAuthStore({ kind: connection.kind, prisma, clock: options.clock ?? (() => new Date()), close: () => connection.close() });
+    return createAuthStore({ kind: connection.kind, driver: connection.driver, prisma, clock: options.clock ?? (() => new Date()), close: () => connection.close() });
   } catch (error) {
     await connection.close().catch(() => undefined);
     throw error;
@@ -134,6 +152,7 @@ function toKeyInfo(row: VerificationToken, now: Date): KeyInfo {
     expires: row.expires_at?.toISOString() ?? null,
     expired: row.expires_at !== null && row.expires_at.getTime() <= now.getTime(),
     blocked: row.blocked,
+    can_create_vector_stores: row.can_create_vector_stores,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
@@ -177,12 +196,13 @@ const keyUniqueViolation = (alias: string | null | undefined): ErrorMeaning["uni
 
 interface StoreParts {
   kind: DatabaseKind;
+  driver: DatabaseDriver;
   prisma: PrismaClient;
   clock: () => Date;
   close: () => Promise<void>;
 }
 
-function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore {
+function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): AuthStore {
   let closed = false;
   const run = <T>(operation: () => Promise<T>, meaning?: ErrorMeaning): Promise<T> => {
     if (closed) return Promise.reject(new ServiceUnavailableError("The auth store is closed.", { code: "database_unavailable" }));
@@ -224,6 +244,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
               metadata: input.metadata as Prisma.InputJsonObject,
               expires_at: input.duration == null ? null : new Date(now.getTime() + parseDuration(input.duration)),
               blocked: input.blocked,
+              can_create_vector_stores: input.can_create_vector_stores,
               created_at: now,
               updated_at: now,
               created_by: actor,
@@ -269,6 +290,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
               ...(patch.allowed_vector_store_indexes === undefined ? {} : { allowed_vector_store_indexes: patch.allowed_vector_store_indexes }),
               ...(patch.metadata === undefined ? {} : { metadata: patch.metadata as Prisma.InputJsonObject }),
               ...(patch.blocked === undefined ? {} : { blocked: patch.blocked }),
+              ...(patch.can_create_vector_stores === undefined ? {} : { can_create_vector_stores: patch.can_create_vector_stores }),
               ...(patch.duration === undefined ? {} : { expires_at: patch.duration === null ? null : new Date(now.getTime() + parseDuration(patch.duration)) }),
               updated_at: now,
               updated_by: actor,
@@ -295,6 +317,23 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
         }),
       );
       return { deleted };
+    },
+
+    async grant(token, rawEntry) {
+      const entry = parseInput(allowedVectorStoreIndexSchema, rawEntry, { what: "grant" });
+      const count = await run(() =>
+        prisma.$executeRawUnsafe(
+          `UPDATE vs_verification_tokens
+              SET allowed_vector_store_indexes = COALESCE((SELECT jsonb_agg(item) FROM jsonb_array_elements(allowed_vector_store_indexes) AS item WHERE item->>'index_name' <> $2), '[]'::jsonb) || jsonb_build_array($3::jsonb),
+                  updated_at = $4
+            WHERE token = $1`,
+          token,
+          entry.index_name,
+          JSON.stringify(entry),
+          clock(),
+        ),
+      );
+      return count > 0;
     },
   };
 
@@ -445,6 +484,7 @@ function createAuthStore({ kind, prisma, clock, close }: StoreParts): AuthStore 
 
   return {
     kind,
+    database: { kind, prisma, driver },
     keys,
     indexes,
     spend,

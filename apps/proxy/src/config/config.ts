@@ -23,6 +23,11 @@ export const vectorStoreEntrySchema = z.strictObject({
   vector_store_name: z.string().min(1),
   vector_store_description: z.string().optional(),
   /**
+   * New vector stores (`POST /v1/vector_stores`) are created with this entry's provider connection, credentials and
+   * embedding model, each in a collection/table of its own. At most one entry is the template.
+   */
+  vector_store_template: z.boolean().optional(),
+  /**
    * `vector_store_id`, `custom_llm_provider`, the embedding model and its config; everything else is the provider's
    * (for Milvus: `api_key`, `api_base`, `milvus_text_field`, `dbName`, `annsField`, `limit`, …) and is checked by
    * the provider's strict schema when the proxy starts.
@@ -80,6 +85,23 @@ export const generalSettingsSchema = z
     passthrough_max_body_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
     embedding_cache: embeddingCacheSettingsSchema.default({ enabled: true, max_entries: 1000, ttl_seconds: 3600 }),
     cache: sharedCacheSettingsSchema.optional(),
+    /** Largest file `POST /v1/files` accepts (413 past it). */
+    max_file_upload_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** The ingestion of files attached to vector stores (a durable queue in the proxy's database). */
+    ingestion: z
+      .strictObject({
+        /** Ingest in this process; `false` for processes that only serve requests. */
+        worker: z.boolean().default(true),
+        /** Files ingested at once per process. */
+        concurrency: z.number().int().min(1).max(64).default(2),
+        /** A file whose process stopped sending heartbeats this long is taken over by another (minimum 10). */
+        heartbeat_seconds: z.number().int().min(10).max(3600).default(30),
+        /** How often an idle worker looks for work when nothing notifies it. */
+        poll_interval_seconds: z.number().min(0.5).max(60).default(2),
+        /** How often stale jobs are looked for. */
+        supervise_interval_seconds: z.number().int().min(1).max(600).default(10),
+      })
+      .default({ worker: true, concurrency: 2, heartbeat_seconds: 30, poll_interval_seconds: 2, supervise_interval_seconds: 10 }),
     /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
     auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -105,6 +127,10 @@ export const proxyConfigSchema = z
       if (previous !== undefined) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_name"], message: `"${entry.vector_store_name}" is already used by vector_store_registry[${previous}]` });
       names.set(entry.vector_store_name, index);
     });
+    const templates = config.vector_store_registry.flatMap((entry, index) => (entry.vector_store_template === true ? [index] : []));
+    for (const index of templates.slice(1)) {
+      ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_template"], message: `only one entry may be the template; vector_store_registry[${templates[0]}] already is` });
+    }
     config.vector_store_registry.forEach((entry, index) => {
       const clash = names.get(entry.litellm_params.vector_store_id);
       if (clash !== undefined && clash !== index) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "litellm_params", "vector_store_id"], message: `"${entry.litellm_params.vector_store_id}" is the vector_store_name of vector_store_registry[${clash}]` });

@@ -14,12 +14,11 @@ export interface ReadJsonOptions {
 }
 
 /**
- * Reads a JSON object body, at most `limitBytes`, counting bytes as they arrive (a lying Content-Length cannot
- * get past it). Not JSON, not an object or nested too deep → 400.
+ * Reads a body of at most `limitBytes`, counting bytes as they arrive (a lying Content-Length cannot get past it);
+ * past it a 413. An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and
+ * reads the 413; past the cap the connection is closed.
  */
-export async function readJsonObject(c: Context<Env>, limitBytes: number, options: ReadJsonOptions = {}): Promise<Record<string, unknown>> {
-  // An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and reads the
-  // 413; past the cap the connection is closed.
+export async function readBody(c: Context<Env>, limitBytes: number): Promise<Buffer> {
   const drainCap = Math.max(limitBytes * 4, 8 * 1024 * 1024);
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > drainCap) {
@@ -49,7 +48,7 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number, option
     });
   } else {
     const body = c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null;
-    if (!body) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
+    if (!body) return Buffer.alloc(0);
     let size = 0;
     for await (const chunk of body) {
       size += chunk.byteLength;
@@ -57,8 +56,16 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number, option
       chunks.push(Buffer.from(chunk));
     }
   }
-  if (chunks.length === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
-  const text = Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON object body, at most `limitBytes` (413 past it). Not JSON, not an object or nested too deep → 400.
+ */
+export async function readJsonObject(c: Context<Env>, limitBytes: number, options: ReadJsonOptions = {}): Promise<Record<string, unknown>> {
+  const body = await readBody(c, limitBytes);
+  if (body.byteLength === 0) throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
+  const text = body.toString("utf8");
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
   const problem = findJsonShapeProblem(text, { maxDepth, refuseNul: options.refuseNul ?? false });
   if (problem) {

@@ -4,7 +4,15 @@ import type { Logger } from "pino";
 /** Who is calling: the admin (master key) or a virtual key (its stored record, never the key itself). */
 export type Caller =
   | { kind: "master"; alias: "master" }
-  | { kind: "virtual"; alias: string | null; token: string; models: string[]; indexes: Array<{ index_name: string; index_permissions: Array<"read" | "write"> }> };
+  | {
+      kind: "virtual";
+      alias: string | null;
+      token: string;
+      models: string[];
+      indexes: Array<{ index_name: string; index_permissions: Array<"read" | "write"> }>;
+      /** May create vector stores (`/key/generate` `can_create_vector_stores`). */
+      canCreateVectorStores?: boolean;
+    };
 
 /** Fields a route adds to the request's one log line (and its spend row). */
 export interface RequestRecord {

@@ -6,10 +6,13 @@ import { requireMaster } from "../http/auth.js";
 import { readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
 import type { StoreRegistry } from "../store-registry.js";
+import type { StoreResolver } from "../store-resolver.js";
 
 export interface AdminRouteOptions {
   auth: AuthStore;
   registry: StoreRegistry;
+  /** Lets grants name stores created through the API (`vs_…`). */
+  stores?: StoreResolver;
   keys: CachedKeyResolver;
   indexes: CachedIndexLookup;
   maxBodyBytes: number;
@@ -17,7 +20,7 @@ export interface AdminRouteOptions {
 
 /** `/key/*` and `/v1/indexes`: the admin's routes (master key), plus `/key/info` for a key about itself. */
 export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
-  const { auth, registry, keys, indexes, maxBodyBytes } = options;
+  const { auth, registry, stores, keys, indexes, maxBodyBytes } = options;
   const app = new Hono<Env>();
   const master = requireMaster();
 
@@ -28,6 +31,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
     for (const [position, grant] of grants.entries()) {
       const name = (grant as { index_name?: unknown } | null)?.index_name;
       if (typeof name !== "string" || registry.find(name)) continue;
+      if (stores?.isCreated(name) && (await stores.get(name).then(() => true, () => false))) continue;
       if (!(await auth.indexes.get(name))) {
         throw new BadRequestError(`allowed_vector_store_indexes[${position}].index_name: no virtual index or vector store named "${name}" (create it with POST /v1/indexes first)`, { param: `allowed_vector_store_indexes[${position}].index_name`, code: "unknown_index" });
       }

@@ -7,6 +7,7 @@ import { clientSignal, readJsonObject } from "../http/body.js";
 import type { Env } from "../http/context.js";
 import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
+import type { StoreResolver } from "../store-resolver.js";
 import type { Guardrails } from "../guardrails.js";
 
 /**
@@ -34,12 +35,12 @@ export function searchBodySchema(provider: AnyVectorStoreProvider): z.ZodType<Se
   return schema;
 }
 
-export function searchRoutes(options: { registry: StoreRegistry; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number; guardrails: Guardrails }): Hono<Env> {
-  const { registry, vectorStores, indexes, maxBodyBytes, guardrails } = options;
+export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreResolver | undefined; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number; guardrails: Guardrails }): Hono<Env> {
+  const { registry, stores, vectorStores, indexes, maxBodyBytes, guardrails } = options;
   const app = new Hono<Env>();
 
   const handler = async (c: import("hono").Context<Env, "/:id/search">) => {
-    const store = registry.get(c.req.param("id"));
+    const store = stores ? await stores.get(c.req.param("id")) : registry.get(c.req.param("id"));
     const record = c.get("record");
     record.vector_store = store.name;
     await authorizeStore(c.get("caller"), store, "read", indexes);
@@ -56,6 +57,7 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     storeGuardrails.checkQuery(query);
     const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, { signal: clientSignal(c) });
 
+    stores?.touch(store.id);
     record.result_count = outcome.page.data.length;
     record.embedding_ms = outcome.timings.embeddingMs;
     record.upstream_ms = outcome.timings.searchMs;

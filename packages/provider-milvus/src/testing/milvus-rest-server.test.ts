@@ -113,6 +113,71 @@ describe("entities", () => {
   });
 });
 
+describe("databases, partitions and hybrid search", () => {
+  it("refuses an uncreated database with 800, and drops only empty, non-default ones", async () => {
+    expect((await call("collections/list", { dbName: "nowhere" })).answer.code).toBe(800);
+    await data("databases/create", { dbName: "shelf" });
+    expect((await call("databases/create", { dbName: "shelf" })).answer.code).toBe(65535);
+    expect(await data("databases/list", {})).toEqual(["default", "shelf"]);
+    await data("collections/create", { dbName: "shelf", collectionName: "points", dimension: 2 });
+    expect((await call("databases/drop", { dbName: "shelf" })).answer.code).toBe(65535);
+    expect((await call("databases/drop", { dbName: "default" })).answer.code).toBe(65535);
+    await data("collections/drop", { dbName: "shelf", collectionName: "points" });
+    await data("databases/drop", { dbName: "shelf" });
+    expect((await call("collections/has", { dbName: "shelf", collectionName: "points" })).answer.code).toBe(800);
+    expect((await call("databases/create", {})).answer.code).toBe(1802);
+  });
+
+  it("keeps rows per partition, and answers 200 for an unknown one", async () => {
+    await data("collections/create", { collectionName: "parted", dimension: 2, metricType: "IP", primaryFieldName: "pk" });
+    await data("partitions/create", { collectionName: "parted", partitionName: "recent" });
+    await data("entities/insert", { collectionName: "parted", data: [{ pk: 1, vector: [1, 0] }] });
+    await data("entities/insert", { collectionName: "parted", partitionName: "recent", data: [{ pk: 2, vector: [0.9, 0.1] }] });
+    expect(await data("partitions/list", { collectionName: "parted" })).toEqual(["_default", "recent"]);
+    expect(await data("partitions/has", { collectionName: "parted", partitionName: "old" })).toEqual({ has: false });
+    expect(await data("partitions/get_stats", { collectionName: "parted", partitionName: "recent" })).toEqual({ rowCount: 1 });
+    const { answer } = await call("entities/search", { collectionName: "parted", data: [[1, 0]], partitionNames: ["recent"], outputFields: ["pk"] });
+    // The primary key is under `id` whatever its name, and under its name as an output field.
+    expect(answer.data).toEqual([{ id: 2, pk: 2, distance: 0.9 }]);
+    expect((await call("entities/search", { collectionName: "parted", data: [[1, 0]], partitionNames: ["old"] })).answer.code).toBe(200);
+    expect((await call("entities/insert", { collectionName: "parted", partitionName: "old", data: [{ pk: 3, vector: [1, 1] }] })).answer.code).toBe(200);
+    expect(await data("entities/delete", { collectionName: "parted", partitionName: "_default", filter: "pk > 0" })).toEqual({ deleteCount: 1 });
+    expect((await call("partitions/drop", { collectionName: "parted", partitionName: "_default" })).answer.code).toBe(1100);
+    await data("partitions/drop", { collectionName: "parted", partitionName: "recent" });
+    expect(await data("entities/query", { collectionName: "parted", filter: "", outputFields: ["count(*)"] })).toEqual([{ "count(*)": 0 }]);
+  });
+
+  it("fuses sub-searches with rrf and with weighted scores", async () => {
+    const hybrid = (rerank: unknown) =>
+      call("entities/hybrid_search", { collectionName: "points", search: [{ data: [[1, 0]], limit: 2 }, { data: [[0, 1]], limit: 2 }], rerank, limit: 3, outputFields: ["title"] });
+    // Lists: [1 (1), 4 (0.7)] and [2 (1), 4 (0.7)].
+    const rrf = (await hybrid({ strategy: "rrf", params: { k: 10 } })).answer;
+    expect(rrf.topks).toEqual([3]);
+    expect(rrf.data).toEqual([
+      { id: 4, title: "north-east", distance: expect.closeTo(2 / 12, 9) },
+      { id: 1, title: "north", distance: expect.closeTo(1 / 11, 9) },
+      { id: 2, title: "east", distance: expect.closeTo(1 / 11, 9) },
+    ]);
+    const weighted = (await hybrid({ strategy: "weighted", params: { weights: [0.8, 0.2], norm_score: true } })).answer;
+    const ip = (value: number) => 0.5 + Math.atan(value) / Math.PI;
+    expect((weighted.data as Array<{ id: number }>).map((row) => row.id)).toEqual([4, 1, 2]);
+    expect((weighted.data as Array<{ distance: number }>)[1]?.distance).toBeCloseTo(0.8 * ip(1), 6);
+    expect((weighted.data as Array<{ distance: number }>)[0]?.distance).toBeCloseTo(ip(0.7), 6);
+    expect((await hybrid({ strategy: "weighted", params: { weights: [1] } })).answer.code).toBe(1100);
+    expect((await hybrid({ strategy: "best" })).answer.code).toBe(1100);
+  });
+
+  it("answers binding errors with 1801 and engine refusals with 1100, as Milvus does", async () => {
+    const search = (extra: Record<string, unknown>) => call("entities/search", { collectionName: "points", data: [[1, 0]], ...extra });
+    expect((await search({ limit: "ten" })).answer.code).toBe(1801);
+    expect((await search({ outputFields: "title" })).answer.code).toBe(1801);
+    expect((await search({ data: [[1, 0, 0]] })).answer.code).toBe(1801);
+    expect((await search({ consistencyLevel: "Sometimes" })).answer.code).toBe(1100);
+    expect((await search({ limit: 0 })).answer.code).toBe(1100);
+    expect((await call("entities/search", { collectionName: 7, data: [[1, 0]] })).answer.code).toBe(1801);
+  });
+});
+
 describe("test controls", () => {
   it("checks the token when one is configured", async () => {
     const guarded = await startMilvusRestServer({ token: "root:Milvus" });

@@ -1,23 +1,43 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ExpressionError, evaluateExpression, expressionReferences, parseExpression, type ExpressionNode } from "./milvus-expression.js";
+import {
+  MilvusFailure,
+  checkConsistencyLevel,
+  isRecord,
+  missing,
+  optionalBoolean,
+  optionalInteger,
+  optionalRecord,
+  optionalString,
+  optionalStringList,
+  requireList,
+  requireString,
+} from "./milvus-rest-body.js";
+import { fuse, type Metric, type RankedList } from "./milvus-rest-rerank.js";
 
 /**
  * An in-memory Milvus REST v2 server on 127.0.0.1 for tests and benchmarks, built from the documented contract
- * (see /v2/vectordb/... in the Milvus RESTful API reference). It keeps collections with one float vector field and
- * searches them by brute force with Milvus's formulas (L2 = squared euclidean distance, IP = dot product,
- * COSINE = cosine similarity), best first.
+ * (see /v2/vectordb/... in the Milvus RESTful API reference) and held to it by the transport contract
+ * (`transport-contract.ts`), which the gRPC transport also passes against Milvus Lite. It keeps collections with one
+ * float vector field and searches them by brute force with Milvus's formulas (L2 = squared euclidean distance,
+ * IP = dot product, COSINE = cosine similarity), best first. Search rows carry the primary key under `id` whatever
+ * its field name (and under its own name too when it is an output field), as Milvus does.
  *
- * Endpoints: collections/create|describe|has|drop|list|load|release|flush|get_load_state and
- * entities/insert|upsert|delete|query|get|search. Answers carry Milvus's codes: 100 unknown collection, 101 not
- * loaded, 1100 invalid parameter (also an expression it cannot evaluate), 1801 body not JSON, 1802 missing
- * parameter, 1804 rows that do not fit the schema; with a `token` configured a request without `Authorization:
- * Bearer <token>` gets HTTP 401 and code 1800. Unknown paths get HTTP 404 with a non-JSON body, as Milvus's router does.
+ * Endpoints: databases/create|drop|list|describe, collections/create|describe|has|drop|list|load|release|flush|
+ * get_load_state, partitions/create|drop|has|list|load|release|get_stats and
+ * entities/insert|upsert|delete|query|get|search|hybrid_search (`rerank` `rrf` or `weighted`). Answers carry
+ * Milvus's codes: 100 unknown collection, 101 not loaded, 200 unknown partition, 800 unknown database, 1100 invalid
+ * parameter (also an expression it cannot evaluate, an unknown consistency level), 1801 body not JSON or a value of
+ * the wrong JSON type (as Milvus's binding of the body to its request struct fails) or a query vector of the wrong
+ * dimension, 1802 missing parameter, 1804 rows that do not fit the schema; with a `token` configured a request
+ * without `Authorization: Bearer <token>` gets HTTP 401 and code 1800. Unknown paths get HTTP 404 with a non-JSON
+ * body, as Milvus's router does.
  *
- * Deliberate simplifications: one database namespace per `dbName` created on demand, one vector field per
- * collection, inserts with an existing primary key replace the row, `consistencyLevel` and index parameters are
- * accepted and ignored, and an empty or missing `searchParams.metricType` means the index's metric (real Milvus
- * does the same; Milvus Lite does not — which is why the gateway always sends it).
+ * Deliberate simplifications: one vector field per collection, inserts with an existing primary key replace the row,
+ * `consistencyLevel` (once checked) and index parameters are ignored, partitions load and release with their
+ * collection, and an empty or missing `searchParams.metricType` means the index's metric (real Milvus does the same;
+ * Milvus Lite does not — which is why the gateway always sends it).
  */
 
 export interface MilvusRestServerOptions {
@@ -28,8 +48,8 @@ export interface MilvusRestServerOptions {
   /** Answer every `entities/search` with this at once, without touching collections (benchmarks). */
   fixedSearchAnswer?: MilvusAnswer;
   /**
-   * Under which key search rows carry the primary key: its own field name, as Milvus ≥ 2.5 does (default), or
-   * `id`, as older servers do whatever the field is called.
+   * Under which key search rows carry the primary key: `id` whatever the field is called, as Milvus's REST v2
+   * handler does (default), or only its own field name (a shape the provider also reads).
    */
   primaryKeyInSearchRows?: "fieldName" | "id";
   /** Keep each request in `server.requests` (default true; turn off for long benchmarks). */
@@ -81,7 +101,6 @@ export interface MilvusRestServer {
 
 const MAX_TOP_K = 16384;
 
-type Metric = "L2" | "IP" | "COSINE";
 
 interface FieldDefinition {
   name: string;
@@ -104,17 +123,15 @@ interface StoredCollection {
   index: { indexName: string; metricType: Metric } | undefined;
   loaded: boolean;
   rows: Map<string, Record<string, unknown>>;
+  /** Partition of each row, by row key. */
+  rowPartitions: Map<string, string>;
+  /** `_default` first, then in creation order. */
+  partitions: string[];
   nextAutoId: number;
 }
 
-class MilvusFailure extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const DEFAULT_PARTITION = "_default";
+const DEFAULT_DATABASE = "default";
 
 type Handler = (body: Record<string, unknown>, request: RequestContext) => unknown;
 
@@ -124,13 +141,15 @@ interface RequestContext {
 }
 
 export async function startMilvusRestServer(options: MilvusRestServerOptions = {}): Promise<MilvusRestServer> {
-  const databases = new Map<string, Map<string, StoredCollection>>();
+  const databases = new Map<string, Map<string, StoredCollection>>([[DEFAULT_DATABASE, new Map()]]);
+  const databaseIds = new Map<string, number>([[DEFAULT_DATABASE, 1]]);
   const requests: RecordedRequest[] = [];
   const failures: InjectedFailure[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
   const recordRequests = options.recordRequests ?? true;
-  const primaryKeyInSearchRows = options.primaryKeyInSearchRows ?? "fieldName";
+  const primaryKeyInSearchRows = options.primaryKeyInSearchRows ?? "id";
   let nextCollectionId = 1;
+  let nextDatabaseId = 2;
 
   const state = {
     latencyMs: options.latencyMs ?? 0,
@@ -138,11 +157,8 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
   };
 
   const collectionsOf = (dbName: string): Map<string, StoredCollection> => {
-    let collections = databases.get(dbName);
-    if (!collections) {
-      collections = new Map();
-      databases.set(dbName, collections);
-    }
+    const collections = databases.get(dbName);
+    if (!collections) throw new MilvusFailure(800, `database not found[database=${dbName}]`);
     return collections;
   };
 
@@ -154,6 +170,28 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
   };
 
   const handlers: Record<string, Handler> = {
+    "databases/create": (body) => {
+      const name = requireString(body, "dbName");
+      if (databases.has(name)) throw new MilvusFailure(65535, `database already exist: ${name}`);
+      databases.set(name, new Map());
+      databaseIds.set(name, nextDatabaseId++);
+      return {};
+    },
+    "databases/drop": (body) => {
+      const name = requireString(body, "dbName");
+      if (name === DEFAULT_DATABASE) throw new MilvusFailure(65535, "can not drop default database");
+      const collections = databases.get(name);
+      if (collections && collections.size > 0) throw new MilvusFailure(65535, `database:${name} not empty, must drop all collections before drop database`);
+      databases.delete(name);
+      databaseIds.delete(name);
+      return {};
+    },
+    "databases/list": () => [...databases.keys()],
+    "databases/describe": (body) => {
+      const name = requireString(body, "dbName");
+      collectionsOf(name);
+      return { dbName: name, dbID: databaseIds.get(name), properties: [] };
+    },
     "collections/create": (body, context) => {
       const name = requireString(body, "collectionName");
       const collections = collectionsOf(context.dbName);
@@ -185,6 +223,45 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       return {};
     },
     "collections/get_load_state": (body, context) => ({ loadState: requireCollection(body, context).loaded ? "LoadStateLoaded" : "LoadStateNotLoad" }),
+    "partitions/create": (body, context) => {
+      const partition = requireString(body, "partitionName");
+      const collection = requireCollection(body, context);
+      // Milvus answers success for a partition that already exists.
+      if (!collection.partitions.includes(partition)) collection.partitions.push(partition);
+      return {};
+    },
+    "partitions/drop": (body, context) => {
+      const partition = requireString(body, "partitionName");
+      const collection = requireCollection(body, context);
+      if (partition === DEFAULT_PARTITION) throw new MilvusFailure(1100, "invalid parameter: default partition cannot be deleted");
+      if (!collection.partitions.includes(partition)) return {};
+      collection.partitions = collection.partitions.filter((name) => name !== partition);
+      for (const [key, owner] of [...collection.rowPartitions]) {
+        if (owner !== partition) continue;
+        collection.rows.delete(key);
+        collection.rowPartitions.delete(key);
+      }
+      return {};
+    },
+    "partitions/has": (body, context) => {
+      const partition = requireString(body, "partitionName");
+      return { has: requireCollection(body, context).partitions.includes(partition) };
+    },
+    "partitions/list": (body, context) => [...requireCollection(body, context).partitions],
+    "partitions/load": (body, context) => {
+      partitionsOf(requireCollection(body, context), requirePartitionNames(body));
+      return {};
+    },
+    "partitions/release": (body, context) => {
+      partitionsOf(requireCollection(body, context), requirePartitionNames(body));
+      return {};
+    },
+    "partitions/get_stats": (body, context) => {
+      const partition = requireString(body, "partitionName");
+      const collection = requireCollection(body, context);
+      partitionsOf(collection, [partition]);
+      return { rowCount: [...collection.rowPartitions.values()].filter((owner) => owner === partition).length };
+    },
     "entities/insert": (body, context) => {
       const ids = writeRows(requireCollection(body, context), body, "insert");
       return { insertCount: ids.length, insertIds: ids };
@@ -194,89 +271,207 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       return { upsertCount: ids.length, upsertIds: ids };
     },
     "entities/delete": (body, context) => {
+      const partition = optionalString(body, "partitionName");
       const collection = requireCollection(body, context);
-      const matches = body.id !== undefined ? rowsWithIds(collection, body.id) : matchingRows(collection, requireString(body, "filter"), body.exprParams);
-      for (const row of matches) collection.rows.delete(rowKey(row[collection.primaryField.name]));
-      return {};
+      const scope = rowsIn(collection, partition === undefined || partition === "" ? undefined : [partition]);
+      const matches = body.id !== undefined ? rowsWithIds(collection, body.id).filter((row) => scope.includes(row)) : matchingRows(collection, scope, requireString(body, "filter"), body.exprParams);
+      for (const row of matches) {
+        const key = rowKey(row[collection.primaryField.name]);
+        collection.rows.delete(key);
+        collection.rowPartitions.delete(key);
+      }
+      return { deleteCount: matches.length };
     },
     "entities/query": (body, context) => {
-      const collection = requireCollection(body, context);
       const filter = optionalString(body, "filter");
       const limit = optionalInteger(body, "limit") ?? 100;
       const offset = optionalInteger(body, "offset") ?? 0;
-      const rows = filter === undefined || filter.trim() === "" ? [...collection.rows.values()] : matchingRows(collection, filter, body.exprParams);
+      const partitionNames = optionalStringList(body, "partitionNames");
+      const outputFields = optionalStringList(body, "outputFields");
+      checkConsistencyLevel(body);
+      const collection = requireCollection(body, context);
+      const scope = rowsIn(collection, partitionNames);
+      const rows = filter === undefined || filter.trim() === "" ? scope : matchingRows(collection, scope, filter, body.exprParams);
       // `count(*)` alone counts every matching row, whatever the limit (as Milvus does).
-      if (Array.isArray(body.outputFields) && body.outputFields.length === 1 && String(body.outputFields[0]).trim().toLowerCase() === "count(*)") return [{ "count(*)": rows.length }];
-      const fields = outputFieldNames(collection, body.outputFields, ["*"]);
+      if (outputFields?.length === 1 && String(outputFields[0]).trim().toLowerCase() === "count(*)") return [{ "count(*)": rows.length }];
+      const fields = outputFieldNames(collection, outputFields, ["*"]);
       return rows.slice(offset, offset + limit).map((row) => projectRow(collection, row, fields, context, true));
     },
     "entities/get": (body, context) => {
+      const outputFields = optionalStringList(body, "outputFields");
       const collection = requireCollection(body, context);
-      if (body.id === undefined) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'id'");
-      const fields = outputFieldNames(collection, body.outputFields, ["*"]);
+      if (body.id === undefined) throw missing("id");
+      const fields = outputFieldNames(collection, outputFields, ["*"]);
       return rowsWithIds(collection, body.id).map((row) => projectRow(collection, row, fields, context, true));
     },
-    "entities/search": (body, context) => search(requireCollection(body, context), body, context),
+    "entities/search": (body, context) => search(body, context),
+    "entities/hybrid_search": (body, context) => hybridSearch(body, context),
   };
 
-  function search(collection: StoredCollection, body: Record<string, unknown>, context: RequestContext): { rows: Record<string, unknown>[]; topks: number[] } {
-    const vectors = body.data;
-    if (!Array.isArray(vectors) || vectors.length === 0) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'data'");
-    const annsField = optionalString(body, "annsField");
-    if (annsField !== undefined && annsField !== collection.vectorField.name) {
+  function requirePartitionNames(body: Record<string, unknown>): string[] {
+    const names = optionalStringList(body, "partitionNames");
+    if (names === undefined || names.length === 0) throw missing("partitionNames");
+    return names;
+  }
+
+  function partitionsOf(collection: StoredCollection, names: string[]): string[] {
+    for (const name of names) {
+      if (!collection.partitions.includes(name)) throw new MilvusFailure(200, `partition not found[partition=${name}]`);
+    }
+    return names;
+  }
+
+  /** The rows of some partitions (all of them when none are named). */
+  function rowsIn(collection: StoredCollection, partitionNames: string[] | undefined): Record<string, unknown>[] {
+    if (partitionNames === undefined || partitionNames.length === 0) return [...collection.rows.values()];
+    const wanted = new Set(partitionsOf(collection, partitionNames));
+    return [...collection.rows.entries()].filter(([key]) => wanted.has(collection.rowPartitions.get(key) ?? DEFAULT_PARTITION)).map(([, row]) => row);
+  }
+
+  interface SearchSettings {
+    metric: Metric;
+    limit: number;
+    offset: number;
+    groupingField: string | undefined;
+    groupSize: number;
+  }
+
+  /** Checks a search's vector field, load state and metric; answers the metric to rank with. */
+  function searchMetric(collection: StoredCollection, annsField: string | undefined, requestedMetric: unknown): Metric {
+    if (annsField !== undefined && annsField !== "" && annsField !== collection.vectorField.name) {
       throw new MilvusFailure(1100, `invalid parameter[expected=${collection.vectorField.name}][actual=${annsField}]: field not exist or not a vector field`);
     }
     if (!collection.index || !collection.loaded) throw new MilvusFailure(101, `collection not loaded[collection=${collection.name}]`);
-    const searchParams = isRecord(body.searchParams) ? body.searchParams : {};
-    const requestedMetric = searchParams.metricType ?? searchParams.metric_type;
+    if (requestedMetric !== undefined && requestedMetric !== null && typeof requestedMetric !== "string") {
+      throw new MilvusFailure(1801, "can only accept json format request, error: metricType must be a string");
+    }
     if (typeof requestedMetric === "string" && requestedMetric !== "" && requestedMetric.toUpperCase() !== collection.index.metricType) {
       throw new MilvusFailure(1100, `metric type not match: invalid parameter[expected=${collection.index.metricType}][actual=${requestedMetric}]`);
     }
-    const metric = collection.index.metricType;
+    return collection.index.metricType;
+  }
+
+  function checkWindow(limit: number, offset: number): void {
+    if (limit < 1 || offset < 0 || limit + offset > MAX_TOP_K) throw new MilvusFailure(1100, `invalid parameter: limit+offset must be in [1, ${MAX_TOP_K}]`);
+  }
+
+  /** Query vectors are bound before the engine runs: a wrong shape or dimension is a format error (1801). */
+  function queryVectors(collection: StoredCollection, data: unknown[]): number[][] {
+    return data.map((vector) => {
+      try {
+        return checkVector(vector, collection.vectorField, "search");
+      } catch (error) {
+        if (error instanceof MilvusFailure) throw new MilvusFailure(1801, `can only accept json format request, error: ${error.message}`);
+        throw error;
+      }
+    });
+  }
+
+  /** One query vector's hits over some candidate rows, best first. */
+  function rank(collection: StoredCollection, query: number[], candidates: Record<string, unknown>[], settings: SearchSettings): { row: Record<string, unknown>; distance: number }[] {
+    const { metric, limit, offset, groupingField, groupSize } = settings;
+    const scored = candidates
+      .map((row) => ({ row, distance: distanceOf(metric, query, row[collection.vectorField.name] as number[]) }))
+      .sort((a, b) => (metric === "L2" ? a.distance - b.distance : b.distance - a.distance));
+    if (groupingField === undefined) return scored.slice(offset, offset + limit);
+    const perGroup = new Map<string, number>();
+    const groupOrder: string[] = [];
+    const grouped = scored.filter(({ row }) => {
+      const group = JSON.stringify(fieldValue(row, groupingField) ?? null);
+      const count = perGroup.get(group) ?? 0;
+      if (count === 0) groupOrder.push(group);
+      if (count >= groupSize) return false;
+      perGroup.set(group, count + 1);
+      return true;
+    });
+    const kept = new Set(groupOrder.slice(offset, offset + limit));
+    return grouped.filter(({ row }) => kept.has(JSON.stringify(fieldValue(row, groupingField) ?? null)));
+  }
+
+  function searchRow(collection: StoredCollection, row: Record<string, unknown>, fields: string[] | "*", distance: number, context: RequestContext): Record<string, unknown> {
+    const primaryKey = int64Out(collection.primaryField, row[collection.primaryField.name], context);
+    const projected = projectRow(collection, row, fields, context, false);
+    if (primaryKeyInSearchRows === "fieldName") return { ...projected, [collection.primaryField.name]: primaryKey, distance };
+    return { ...projected, id: primaryKey, distance };
+  }
+
+  function search(body: Record<string, unknown>, context: RequestContext): { rows: Record<string, unknown>[]; topks: number[] } {
+    // Milvus binds the whole body before looking anything up: type errors come first.
+    const data = requireList(body, "data");
+    const annsField = optionalString(body, "annsField");
+    const filter = optionalString(body, "filter");
     const limit = optionalInteger(body, "limit") ?? 100;
     const offset = optionalInteger(body, "offset") ?? 0;
-    if (limit < 1 || offset < 0 || limit + offset > MAX_TOP_K) throw new MilvusFailure(1100, `invalid parameter: limit+offset must be in [1, ${MAX_TOP_K}]`);
-    const filter = optionalString(body, "filter");
-    const candidates = filter === undefined || filter.trim() === "" ? [...collection.rows.values()] : matchingRows(collection, filter, body.exprParams);
-    const fields = outputFieldNames(collection, body.outputFields, []);
     const groupingField = optionalString(body, "groupingField");
     const groupSize = optionalInteger(body, "groupSize") ?? 1;
+    optionalBoolean(body, "strictGroupSize");
+    const outputFields = optionalStringList(body, "outputFields");
+    const partitionNames = optionalStringList(body, "partitionNames");
+    const searchParams = optionalRecord(body, "searchParams") ?? {};
+    optionalRecord(body, "exprParams");
+    checkConsistencyLevel(body);
+    const collection = requireCollection(body, context);
+    const vectors = queryVectors(collection, data);
+    const metric = searchMetric(collection, annsField, searchParams.metricType ?? searchParams.metric_type);
+    checkWindow(limit, offset);
+    const scope = rowsIn(collection, partitionNames);
+    const candidates = filter === undefined || filter.trim() === "" ? scope : matchingRows(collection, scope, filter, body.exprParams);
+    const fields = outputFieldNames(collection, outputFields, []);
+    const settings: SearchSettings = { metric, limit, offset, groupingField: groupingField === "" ? undefined : groupingField, groupSize };
 
     const rows: Record<string, unknown>[] = [];
     const topks: number[] = [];
-    for (const vector of vectors) {
-      const query = checkVector(vector, collection.vectorField, "search");
-      const scored = candidates
-        .map((row) => ({ row, distance: distanceOf(metric, query, row[collection.vectorField.name] as number[]) }))
-        .sort((a, b) => (metric === "L2" ? a.distance - b.distance : b.distance - a.distance));
-      let selected = scored;
-      if (groupingField !== undefined) {
-        const perGroup = new Map<string, number>();
-        const groupOrder: string[] = [];
-        selected = scored.filter(({ row }) => {
-          const group = JSON.stringify(fieldValue(row, groupingField) ?? null);
-          const count = perGroup.get(group) ?? 0;
-          if (count === 0) groupOrder.push(group);
-          if (count >= groupSize) return false;
-          perGroup.set(group, count + 1);
-          return true;
-        });
-        const kept = new Set(groupOrder.slice(offset, offset + limit));
-        selected = selected.filter(({ row }) => kept.has(JSON.stringify(fieldValue(row, groupingField) ?? null)));
-      } else {
-        selected = scored.slice(offset, offset + limit);
-      }
-      for (const { row, distance } of selected) {
-        const primaryKey = row[collection.primaryField.name];
-        const pkKey = primaryKeyInSearchRows === "id" ? "id" : collection.primaryField.name;
-        rows.push({ ...projectRow(collection, row, fields, context, false), [pkKey]: int64Out(collection.primaryField, primaryKey, context), distance });
-      }
+    for (const query of vectors) {
+      const selected = rank(collection, query, candidates, settings);
+      for (const { row, distance } of selected) rows.push(searchRow(collection, row, fields, distance, context));
       topks.push(selected.length);
     }
     return { rows, topks };
   }
 
-  function matchingRows(collection: StoredCollection, filter: string, exprParams: unknown): Record<string, unknown>[] {
+  function hybridSearch(body: Record<string, unknown>, context: RequestContext): { rows: Record<string, unknown>[]; topks: number[] } {
+    const subSearches = requireList(body, "search");
+    const limit = optionalInteger(body, "limit") ?? 100;
+    const offset = optionalInteger(body, "offset") ?? 0;
+    const outputFields = optionalStringList(body, "outputFields");
+    const partitionNames = optionalStringList(body, "partitionNames");
+    optionalRecord(body, "rerank");
+    checkConsistencyLevel(body);
+    if (optionalString(body, "groupingField")) throw new MilvusFailure(1100, "invalid parameter: this test server does not group hybrid searches");
+    const collection = requireCollection(body, context);
+    checkWindow(limit, offset);
+    const scope = rowsIn(collection, partitionNames);
+    const fields = outputFieldNames(collection, outputFields, []);
+
+    const perSearch = subSearches.map((input, index) => {
+      if (!isRecord(input)) throw new MilvusFailure(1801, `can only accept json format request, error: search[${index}] must be an object`);
+      const data = requireList(input, "data");
+      const filter = optionalString(input, "filter");
+      const subLimit = optionalInteger(input, "limit") ?? limit + offset;
+      const subOffset = optionalInteger(input, "offset") ?? 0;
+      checkWindow(subLimit, subOffset);
+      const metric = searchMetric(collection, optionalString(input, "annsField"), input.metricType ?? input.metric_type);
+      const candidates = filter === undefined || filter.trim() === "" ? scope : matchingRows(collection, scope, filter, input.exprParams ?? body.exprParams);
+      return { vectors: queryVectors(collection, data), candidates, settings: { metric, limit: subLimit, offset: subOffset, groupingField: undefined, groupSize: 1 } };
+    });
+    const queries = perSearch[0]?.vectors.length ?? 0;
+    if (perSearch.some((sub) => sub.vectors.length !== queries)) throw new MilvusFailure(1100, "invalid parameter: every sub-search of a hybrid search needs the same number of query vectors");
+
+    const rows: Record<string, unknown>[] = [];
+    const topks: number[] = [];
+    for (let queryIndex = 0; queryIndex < queries; queryIndex++) {
+      const lists: RankedList[] = perSearch.map((sub) => ({
+        metric: sub.settings.metric,
+        hits: rank(collection, sub.vectors[queryIndex] as number[], sub.candidates, sub.settings).map(({ row, distance }) => ({ key: rowKey(row[collection.primaryField.name]), distance })),
+      }));
+      const fused = fuse(lists, body.rerank).slice(offset, offset + limit);
+      for (const { key, distance } of fused) rows.push(searchRow(collection, collection.rows.get(key) as Record<string, unknown>, fields, distance, context));
+      topks.push(fused.length);
+    }
+    return { rows, topks };
+  }
+
+  function matchingRows(collection: StoredCollection, candidates: Record<string, unknown>[], filter: string, exprParams: unknown): Record<string, unknown>[] {
     let expression: ExpressionNode;
     try {
       expression = parseExpression(filter);
@@ -294,7 +489,7 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       }
     }
     try {
-      return [...collection.rows.values()].filter((row) => evaluateExpression(expression, { params, field: (name) => fieldValue(row, name) }));
+      return candidates.filter((row) => evaluateExpression(expression, { params, field: (name) => fieldValue(row, name) }));
     } catch (error) {
       if (error instanceof ExpressionError) throw new MilvusFailure(1100, `failed to evaluate expression: ${filter}, error: ${error.message}`);
       throw error;
@@ -302,8 +497,9 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
   }
 
   function writeRows(collection: StoredCollection, body: Record<string, unknown>, mode: "insert" | "upsert"): unknown[] {
-    const data = body.data;
-    if (!Array.isArray(data) || data.length === 0) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'data'");
+    const data = requireList(body, "data");
+    const partitionName = optionalString(body, "partitionName");
+    const partition = partitionName === undefined || partitionName === "" ? DEFAULT_PARTITION : partitionsOf(collection, [partitionName])[0] as string;
     const prepared = data.map((input, index) => {
       if (!isRecord(input)) throw new MilvusFailure(1804, `fail to deal with insert data, error: row ${index} is not an object`);
       const row: Record<string, unknown> = {};
@@ -332,6 +528,7 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
     return prepared.map((row) => {
       const primaryKey = row[collection.primaryField.name];
       collection.rows.set(rowKey(primaryKey), row);
+      collection.rowPartitions.set(rowKey(primaryKey), partition);
       return primaryKey;
     });
   }
@@ -383,7 +580,7 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       indexes: collection.index ? [{ fieldName: collection.vectorField.name, indexName: collection.index.indexName, metricType: collection.index.metricType }] : [],
       load: collection.loaded ? "LoadStateLoaded" : "LoadStateNotLoad",
       shardsNum: 1,
-      partitionsNum: 1,
+      partitionsNum: collection.partitions.length,
       consistencyLevel: "Bounded",
       properties: [],
       functions: [],
@@ -441,13 +638,14 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       return;
     }
     const headerDb = headers["db-name"];
-    const context: RequestContext = {
-      dbName: typeof body.dbName === "string" && body.dbName !== "" ? body.dbName : headerDb !== undefined && headerDb !== "" ? headerDb : "default",
-      allowInt64: headers["accept-type-allow-int64"] === "true",
-    };
     try {
+      const bodyDb = optionalString(body, "dbName");
+      const context: RequestContext = {
+        dbName: bodyDb !== undefined && bodyDb !== "" ? bodyDb : headerDb !== undefined && headerDb !== "" ? headerDb : DEFAULT_DATABASE,
+        allowInt64: headers["accept-type-allow-int64"] === "true",
+      };
       const data = handler(body, context);
-      if (endpoint === "entities/search") {
+      if (endpoint === "entities/search" || endpoint === "entities/hybrid_search") {
         const { rows, topks } = data as { rows: unknown[]; topks: number[] };
         sendJson(response, 200, { code: 0, cost: 0, data: rows, topks });
       } else {
@@ -523,6 +721,8 @@ function quickCollection(name: string, body: Record<string, unknown>): StoredCol
     index: { indexName: vectorField.name, metricType: metricOf(body.metricType ?? "COSINE") },
     loaded: true,
     rows: new Map(),
+    rowPartitions: new Map(),
+    partitions: [DEFAULT_PARTITION],
     nextAutoId: 1,
   };
 }
@@ -562,8 +762,10 @@ function fullCollection(name: string, body: Record<string, unknown>): StoredColl
       if (!isRecord(input)) throw new MilvusFailure(1100, "invalid parameter: indexParams entry");
       const fieldName = requireString(input, "fieldName");
       if (fieldName !== vectorField.name) continue;
-      if (input.metricType === undefined) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'metricType'");
-      index = { indexName: optionalString(input, "indexName") ?? fieldName, metricType: metricOf(input.metricType) };
+      // Milvus reads both spellings (its own examples use `metric_type` as often as `metricType`).
+      const metricType = input.metricType ?? input.metric_type;
+      if (metricType === undefined || metricType === "") throw missing("metricType");
+      index = { indexName: optionalString(input, "indexName") ?? fieldName, metricType: metricOf(metricType) };
     }
   }
   return {
@@ -577,6 +779,8 @@ function fullCollection(name: string, body: Record<string, unknown>): StoredColl
     index,
     loaded: index !== undefined,
     rows: new Map(),
+    rowPartitions: new Map(),
+    partitions: [DEFAULT_PARTITION],
     nextAutoId: 1,
   };
 }
@@ -671,29 +875,9 @@ function rowKey(primaryKey: unknown): string {
   return JSON.stringify(primaryKey);
 }
 
-function requireString(body: Record<string, unknown>, key: string): string {
-  const value = body[key];
-  if (typeof value !== "string" || value === "") throw new MilvusFailure(1802, `missing required parameters, error: Key: '${key}'`);
-  return value;
-}
 
-function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw new MilvusFailure(1100, `invalid parameter: ${key} must be a string`);
-  return value;
-}
 
-function optionalInteger(body: Record<string, unknown>, key: string): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value)) throw new MilvusFailure(1100, `invalid parameter: ${key} must be an integer`);
-  return value;
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -21,7 +21,10 @@ export async function list(_body: Record<string, unknown>, context: CallContext)
   const response = await context.client.showCollections({ ...database(context), timeout: context.remainingMs() });
   requireSuccess(response, context, "ShowCollections");
   const names = (response as { collection_names?: unknown }).collection_names;
-  return { code: 0, data: Array.isArray(names) ? names.filter((name): name is string => typeof name === "string") : (response.data ?? []).map((entry) => entry.name) };
+  return {
+    code: 0,
+    data: Array.isArray(names) ? names.filter((name): name is string => typeof name === "string") : (response.data ?? []).map((entry) => entry.name),
+  };
 }
 
 function keyValuePairs(pairs: readonly { key: string; value: unknown }[] | undefined): { key: string; value: string }[] {

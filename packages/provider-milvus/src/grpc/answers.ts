@@ -90,7 +90,7 @@ function restCode(code: number, legacy: string | number, isMilvusLite: boolean, 
     // Milvus Lite reports a missing database as an invalid argument or an unexpected error; Milvus says 800.
     if (/^database '.*' does not exist$/.test(message)) return MilvusErrorCode.databaseNotFound;
     const lite = code !== 0 ? code : typeof legacy === "number" ? legacy : 0;
-    return MILVUS_LITE_ERROR_CODES[lite] ?? (lite !== 0 ? lite : LEGACY_ERROR_CODES[String(legacy)] ?? MilvusErrorCode.unexpected);
+    return MILVUS_LITE_ERROR_CODES[lite] ?? (lite !== 0 ? lite : (LEGACY_ERROR_CODES[String(legacy)] ?? MilvusErrorCode.unexpected));
   }
   if (code !== 0) return code;
   return LEGACY_ERROR_CODES[String(legacy)] ?? MilvusErrorCode.unexpected;

@@ -70,7 +70,12 @@ export async function describedCollection(context: CallContext, collection: stri
 export async function indexMetric(context: CallContext, collection: string, field: string): Promise<string | undefined> {
   const cached = context.caches.metric(context.database, collection, field);
   if (cached !== undefined) return cached;
-  const described = await context.client.describeIndex({ collection_name: collection, field_name: field, ...database(context), timeout: context.remainingMs() });
+  const described = await context.client.describeIndex({
+    collection_name: collection,
+    field_name: field,
+    ...database(context),
+    timeout: context.remainingMs(),
+  });
   const status = statusOf(described);
   if (status === undefined || failedAnswer(status, context.isMilvusLite) !== undefined) return undefined;
   const index = (described.index_descriptions ?? []).find((description) => description.field_name === field);
@@ -82,7 +87,8 @@ export async function indexMetric(context: CallContext, collection: string, fiel
 
 export function primaryField(description: DescribeCollectionResponse): FieldSchema {
   const field = description.schema.fields.find((candidate) => candidate.is_primary_key);
-  if (field === undefined) throw answer(MilvusErrorCode.checkPrimaryKey, `${RestMessage.checkPrimaryKey}, error: collection: ${description.collection_name} has no primary field`);
+  if (field === undefined)
+    throw answer(MilvusErrorCode.checkPrimaryKey, `${RestMessage.checkPrimaryKey}, error: collection: ${description.collection_name} has no primary field`);
   return field;
 }
 
@@ -101,7 +107,8 @@ export function annsFieldOf(description: DescribeCollectionResponse, requested: 
     return only;
   }
   const field = vectorFields.find((candidate) => candidate.name === requested);
-  if (field === undefined) throw answer(MilvusErrorCode.invalidJsonBody, `${RestMessage.incorrectParameterFormat}, error: cannot find a vector field named: ${requested}`);
+  if (field === undefined)
+    throw answer(MilvusErrorCode.invalidJsonBody, `${RestMessage.incorrectParameterFormat}, error: cannot find a vector field named: ${requested}`);
   return field;
 }
 
@@ -114,7 +121,10 @@ export function checkQueryVectors(field: FieldSchema, data: unknown[]): void {
       throw answer(MilvusErrorCode.invalidJsonBody, `${RestMessage.incorrectParameterFormat}, error: data must be a list of vectors (lists of numbers)`);
     }
     if (Number.isFinite(dimension) && vector.length !== dimension) {
-      throw answer(MilvusErrorCode.invalidJsonBody, `${RestMessage.incorrectParameterFormat}, error: dimension: ${dimension}, but length of vector: ${vector.length}`);
+      throw answer(
+        MilvusErrorCode.invalidJsonBody,
+        `${RestMessage.incorrectParameterFormat}, error: dimension: ${dimension}, but length of vector: ${vector.length}`,
+      );
     }
   }
 }

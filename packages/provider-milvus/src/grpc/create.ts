@@ -4,7 +4,15 @@ import type { MilvusResponse } from "../milvus-transport.js";
 import { MilvusErrorCode } from "../milvus-vocabulary.js";
 import { statusOnly } from "./admin.js";
 import { RestMessage, answer, requireSuccess } from "./answers.js";
-import { consistencyLevelOf, createBodySchema, createFieldSchema, createFunctionSchema, createIndexSchema, createIndexesBodySchema, parseBody } from "./bodies.js";
+import {
+  consistencyLevelOf,
+  createBodySchema,
+  type createFieldSchema,
+  type createFunctionSchema,
+  type createIndexSchema,
+  createIndexesBodySchema,
+  parseBody,
+} from "./bodies.js";
 import { forgetCollection } from "./collections.js";
 import { database, type CallContext } from "./context.js";
 
@@ -46,7 +54,8 @@ function sdkField(field: CreateField, autoId: boolean): FieldType {
   };
   if (Object.keys(typeParams).length > 0) sdk.type_params = typeParams as FieldType["type_params"];
   if (field.dataType === "Array") sdk.element_type = dataTypeOf(field.elementDataType ?? "", "element data type");
-  if (field.defaultValue !== undefined && field.defaultValue !== null) sdk.default_value = typeof field.defaultValue === "boolean" ? String(field.defaultValue) : field.defaultValue;
+  if (field.defaultValue !== undefined && field.defaultValue !== null)
+    sdk.default_value = typeof field.defaultValue === "boolean" ? String(field.defaultValue) : field.defaultValue;
   return sdk;
 }
 
@@ -61,11 +70,17 @@ interface CreatePlan {
 function quickCreatePlan(request: CreateBody): CreatePlan {
   const dimension = request.dimension ?? 0;
   if (dimension <= 0) {
-    throw answer(MilvusErrorCode.invalidParameter, "dimension is required for quickly create collection(default metric type: COSINE): invalid parameter[expected=collectionName & dimension][actual=collectionName]");
+    throw answer(
+      MilvusErrorCode.invalidParameter,
+      "dimension is required for quickly create collection(default metric type: COSINE): invalid parameter[expected=collectionName & dimension][actual=collectionName]",
+    );
   }
   const idType = request.idType ?? "";
   if (!["", "Int64", "int64", "VarChar", "Varchar"].includes(idType)) {
-    throw answer(MilvusErrorCode.invalidParameter, `idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=${idType}]`);
+    throw answer(
+      MilvusErrorCode.invalidParameter,
+      `idType can only be [Int64, VarChar], default: Int64: invalid parameter[expected=Int64, Varchar][actual=${idType}]`,
+    );
   }
   const primaryFieldName = request.primaryFieldName || "id";
   const vectorFieldName = request.vectorFieldName || "vector";
@@ -103,7 +118,11 @@ function fullCreatePlan(request: CreateBody, fields: CreateField[]): CreatePlan 
 function indexToCreate(index: z.infer<typeof createIndexSchema>): IndexToCreate {
   const params: Record<string, unknown> = { ...(index.params ?? {}) };
   const indexType = index.indexType || (typeof params.index_type === "string" ? params.index_type : "") || "AUTOINDEX";
-  const metricType = index.metricType || index.metric_type || (typeof params.metric_type === "string" ? params.metric_type : undefined) || (typeof params.metricType === "string" ? params.metricType : undefined);
+  const metricType =
+    index.metricType ||
+    index.metric_type ||
+    (typeof params.metric_type === "string" ? params.metric_type : undefined) ||
+    (typeof params.metricType === "string" ? params.metricType : undefined);
   for (const key of ["index_type", "metric_type", "metricType"]) delete params[key];
   return { fieldName: index.fieldName, indexName: index.indexName || "", indexType, metricType, params };
 }
@@ -112,7 +131,8 @@ function indexToCreate(index: z.infer<typeof createIndexSchema>): IndexToCreate 
 function sdkFunction(fn: z.infer<typeof createFunctionSchema>): FunctionObject {
   const known = Object.keys(FunctionType).filter((name) => !/^\d+$/.test(name) && name !== "Unknown");
   const type = known.find((name) => name === fn.type.toUpperCase());
-  if (type === undefined) throw answer(MilvusErrorCode.invalidParameter, `invalid parameter, function type ${fn.type} is invalid (expected one of ${known.join(", ")}).`);
+  if (type === undefined)
+    throw answer(MilvusErrorCode.invalidParameter, `invalid parameter, function type ${fn.type} is invalid (expected one of ${known.join(", ")}).`);
   return {
     name: fn.name,
     description: fn.description ?? "",
@@ -128,7 +148,9 @@ export async function create(body: Record<string, unknown>, context: CallContext
   const collection = request.collectionName;
   const schemaFields = request.schema?.fields ?? [];
   const plan = schemaFields.length === 0 ? quickCreatePlan(request) : fullCreatePlan(request, schemaFields);
-  const consistencyLevel = consistencyLevelOf(request.consistencyLevel ?? (typeof request.params?.consistencyLevel === "string" ? request.params.consistencyLevel : undefined));
+  const consistencyLevel = consistencyLevelOf(
+    request.consistencyLevel ?? (typeof request.params?.consistencyLevel === "string" ? request.params.consistencyLevel : undefined),
+  );
   const shardsNum = Number(request.params?.shardsNum);
   const partitionsNum = Number(request.params?.partitionsNum);
   const ttlSeconds = request.params?.ttlSeconds;
@@ -176,7 +198,10 @@ export async function createIndexes(body: Record<string, unknown>, context: Call
   const request = parseBody(createIndexesBodySchema, body, "IndexParamReq");
   const indexes = request.indexParams ?? [];
   if (indexes.length === 0) {
-    throw answer(MilvusErrorCode.missingParameter, `${RestMessage.missingRequiredParameters}, error: Key: 'IndexParamReq.IndexParams' Error:Field validation for 'IndexParams' failed on the 'required' tag`);
+    throw answer(
+      MilvusErrorCode.missingParameter,
+      `${RestMessage.missingRequiredParameters}, error: Key: 'IndexParamReq.IndexParams' Error:Field validation for 'IndexParams' failed on the 'required' tag`,
+    );
   }
   for (const index of indexes) await createOneIndex(context, request.collectionName, indexToCreate(index));
   forgetCollection(context, request.collectionName);

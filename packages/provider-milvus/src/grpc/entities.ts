@@ -16,7 +16,15 @@ const queryResultsSchema = z.looseObject({ status: z.unknown(), fields_data: z.u
 async function runQuery(
   context: CallContext,
   collection: string,
-  query: { expr: string; outputFields: string[]; partitionNames: string[]; limit?: number; offset?: number; exprValues?: Record<string, unknown>; consistencyLevel?: ConsistencyLevel },
+  query: {
+    expr: string;
+    outputFields: string[];
+    partitionNames: string[];
+    limit?: number;
+    offset?: number;
+    exprValues?: Record<string, unknown>;
+    consistencyLevel?: ConsistencyLevel;
+  },
 ): Promise<MilvusResponse> {
   const queryParams: Record<string, string> = {};
   if (query.offset !== undefined && query.offset > 0) queryParams.offset = String(query.offset);
@@ -66,7 +74,8 @@ function primaryKeyFilter(description: DescribeCollectionResponse, ids: string |
   }
   const integers = values.map((value) => {
     const text = String(value).trim();
-    if (!/^-?\d+$/.test(text)) throw answer(MilvusErrorCode.checkPrimaryKey, `${RestMessage.checkPrimaryKey}, error: ${JSON.stringify(value)} is not an int64 primary key`);
+    if (!/^-?\d+$/.test(text))
+      throw answer(MilvusErrorCode.checkPrimaryKey, `${RestMessage.checkPrimaryKey}, error: ${JSON.stringify(value)} is not an int64 primary key`);
     return text;
   });
   return `${field.name} in [${integers.join(",")}]`;
@@ -75,7 +84,10 @@ function primaryKeyFilter(description: DescribeCollectionResponse, ids: string |
 export async function get(body: Record<string, unknown>, context: CallContext): Promise<MilvusResponse> {
   const request = parseBody(getBodySchema, body, "CollectionIDReq");
   if (request.id === undefined || request.id === null) {
-    throw answer(MilvusErrorCode.missingParameter, `${RestMessage.missingRequiredParameters}, error: Key: 'CollectionIDReq.ID' Error:Field validation for 'ID' failed on the 'required' tag`);
+    throw answer(
+      MilvusErrorCode.missingParameter,
+      `${RestMessage.missingRequiredParameters}, error: Key: 'CollectionIDReq.ID' Error:Field validation for 'ID' failed on the 'required' tag`,
+    );
   }
   const consistencyLevel = consistencyLevelOf(request.consistencyLevel);
   const description = await describedCollection(context, request.collectionName);
@@ -111,7 +123,10 @@ export async function remove(body: Record<string, unknown>, context: CallContext
   let filter = prepareFilter(request.filter, request.exprParams, context);
   if (filter.expr === "") {
     if (request.id === undefined || request.id === null) {
-      throw answer(MilvusErrorCode.missingParameter, `${RestMessage.missingRequiredParameters}, error: Key: 'CollectionFilterReq.Filter' Error:Field validation for 'Filter' failed on the 'required' tag`);
+      throw answer(
+        MilvusErrorCode.missingParameter,
+        `${RestMessage.missingRequiredParameters}, error: Key: 'CollectionFilterReq.Filter' Error:Field validation for 'Filter' failed on the 'required' tag`,
+      );
     }
     filter = { expr: primaryKeyFilter(await describedCollection(context, request.collectionName), request.id) };
   }

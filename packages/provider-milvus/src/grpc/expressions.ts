@@ -20,12 +20,16 @@ interface SearchParameters {
  */
 export function searchParametersOf(searchParams: Record<string, unknown> | null | undefined): SearchParameters {
   const nested = searchParams?.params;
-  if (nested !== undefined && nested !== null && !isPlainObject(nested)) throw answer(MilvusErrorCode.invalidParameter, "searchParams.params must be a dict: invalid parameter");
+  if (nested !== undefined && nested !== null && !isPlainObject(nested))
+    throw answer(MilvusErrorCode.invalidParameter, "searchParams.params must be a dict: invalid parameter");
   const merged: Record<string, unknown> = { ...(nested ?? {}) };
   for (const [key, value] of Object.entries(searchParams ?? {})) {
     if (key === "params") continue;
     if (Object.hasOwn(merged, key) && JSON.stringify(merged[key]) !== JSON.stringify(value)) {
-      throw answer(MilvusErrorCode.invalidParameter, `ambiguous parameter: ${key}, in search_param: ${String(value)}, in search_param.params: ${String(merged[key])}: invalid parameter`);
+      throw answer(
+        MilvusErrorCode.invalidParameter,
+        `ambiguous parameter: ${key}, in search_param: ${String(value)}, in search_param.params: ${String(merged[key])}: invalid parameter`,
+      );
     }
     merged[key] = value;
   }
@@ -74,7 +78,8 @@ export function inlineExpressionParameters(expression: string, parameters: Recor
       const template = /^\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/.exec(expression.slice(index));
       if (template !== null) {
         const name = template[1] as string;
-        if (!Object.hasOwn(parameters, name)) throw answer(MilvusErrorCode.invalidParameter, `the value of expression template variable name {${name}} is not found: invalid parameter`);
+        if (!Object.hasOwn(parameters, name))
+          throw answer(MilvusErrorCode.invalidParameter, `the value of expression template variable name {${name}} is not found: invalid parameter`);
         output += milvusLiteral(parameters[name], name);
         index += template[0].length;
         continue;
@@ -100,6 +105,7 @@ function endOfStringLiteral(expression: string, start: number): number {
 
 export function milvusLiteral(value: unknown, name: string): string {
   if (typeof value === "string") {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point (a literal cannot carry them)
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
       throw answer(MilvusErrorCode.invalidParameter, `exprParams.${name}: control characters cannot be written into a filter: invalid parameter`);
     }
@@ -109,5 +115,8 @@ export function milvusLiteral(value: unknown, name: string): string {
   if (isRawJson(value) && /^-?\d+$/.test(value.rawJSON)) return value.rawJSON;
   if (typeof value === "boolean") return value ? "true" : "false";
   if (Array.isArray(value)) return `[${value.map((item) => milvusLiteral(item, name)).join(", ")}]`;
-  throw answer(MilvusErrorCode.invalidParameter, `exprParams.${name}: only strings, finite numbers, booleans and lists of them are supported: invalid parameter`);
+  throw answer(
+    MilvusErrorCode.invalidParameter,
+    `exprParams.${name}: only strings, finite numbers, booleans and lists of them are supported: invalid parameter`,
+  );
 }

@@ -45,7 +45,12 @@ interface GrpcServiceError {
 }
 
 function isGrpcServiceError(error: unknown): error is GrpcServiceError & Error {
-  return error instanceof Error && typeof (error as Partial<GrpcServiceError>).code === "number" && typeof (error as Partial<GrpcServiceError>).details === "string" && "metadata" in error;
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<GrpcServiceError>).code === "number" &&
+    typeof (error as Partial<GrpcServiceError>).details === "string" &&
+    "metadata" in error
+  );
 }
 
 /**

@@ -65,9 +65,13 @@ export async function search(body: Record<string, unknown>, context: CallContext
   const hasIds = (request.ids ?? []).length > 0;
   const hasData = (request.data ?? []).length > 0;
   if (hasIds && hasData) {
-    throw answer(MilvusErrorCode.invalidParameter, "primary keys (ids) and query vectors (data) are mutually exclusive. Please provide either 'ids' or 'data', not both");
+    throw answer(
+      MilvusErrorCode.invalidParameter,
+      "primary keys (ids) and query vectors (data) are mutually exclusive. Please provide either 'ids' or 'data', not both",
+    );
   }
-  if (!hasIds && !hasData) throw answer(MilvusErrorCode.missingParameter, "either 'ids' (for primary key search) or 'data' (for vector search) must be provided");
+  if (!hasIds && !hasData)
+    throw answer(MilvusErrorCode.missingParameter, "either 'ids' (for primary key search) or 'data' (for vector search) must be provided");
   const parameters = searchParametersOf(request.searchParams);
   const description = await describedCollection(context, request.collectionName);
   const annsField = annsFieldOf(description, request.annsField);
@@ -114,7 +118,8 @@ export async function hybridSearch(body: Record<string, unknown>, context: CallC
   const request = parseBody(hybridSearchBodySchema, body, "HybridSearchReq");
   const consistencyLevel = consistencyLevelOf(request.consistencyLevel);
   const subSearches = request.search ?? [];
-  if (subSearches.length === 0) throw answer(MilvusErrorCode.missingParameter, `${RestMessage.missingRequiredParameters}, error: search must name at least one sub-search`);
+  if (subSearches.length === 0)
+    throw answer(MilvusErrorCode.missingParameter, `${RestMessage.missingRequiredParameters}, error: search must name at least one sub-search`);
   const description = await describedCollection(context, request.collectionName);
   const limit = request.limit ?? 100;
 

@@ -67,7 +67,10 @@ const ENDPOINTS = [
 type Endpoint = (typeof ENDPOINTS)[number];
 
 export function createGrpcTransport(options: GrpcTransportOptions): MilvusTransport {
-  const address = options.address.trim().replace(/^(?:grpcs?|https?):\/\//i, "").replace(/\/+$/, "");
+  const address = options.address
+    .trim()
+    .replace(/^(?:grpcs?|https?):\/\//i, "")
+    .replace(/\/+$/, "");
   if (address === "") throw new BadRequestError("The Milvus gRPC address is empty: expected host:port.", { param: "address" });
   const ssl = options.ssl ?? /^(?:grpcs|https):\/\//i.test(options.address.trim());
   const displayAddress = `${ssl ? "grpcs" : "grpc"}://${address}`;
@@ -175,7 +178,8 @@ function integersForTheSdk(body: Record<string, unknown>): Record<string, unknow
   const converted: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
     if (key === "exprParams") converted[key] = value;
-    else if (key === "search" && Array.isArray(value)) converted[key] = value.map((sub: unknown) => (isPlainObject(sub) ? integersForTheSdk(sub) : rawIntegersToStrings(sub)));
+    else if (key === "search" && Array.isArray(value))
+      converted[key] = value.map((sub: unknown) => (isPlainObject(sub) ? integersForTheSdk(sub) : rawIntegersToStrings(sub)));
     else converted[key] = rawIntegersToStrings(value);
   }
   return converted;

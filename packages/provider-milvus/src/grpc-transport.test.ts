@@ -3,7 +3,7 @@ import { AbortedError, UpstreamError, UpstreamTimeoutError } from "@vs/core";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { describeWithService } from "@vs/test-support/vitest";
 import { describe, expect, it } from "vitest";
-import { createGrpcTransport, float32Value, inlineExpressionParameters, int64Value } from "./grpc-transport.js";
+import { createGrpcTransport, float32Value, inlineExpressionParameters, int64Value } from "./grpc/index.js";
 import { transportContract } from "./testing/transport-contract.js";
 
 /** A port nothing listens on. */

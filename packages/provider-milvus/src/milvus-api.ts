@@ -50,8 +50,3 @@ export const describedCollectionSchema = z.looseObject({
   load: z.string().nullish(),
 });
 export type DescribedCollection = z.infer<typeof describedCollectionSchema>;
-
-/** `FloatVector`, `BinaryVector`, `Float16Vector`, `BFloat16Vector`, `SparseFloatVector`, `Int8Vector`, … */
-export function isVectorFieldType(type: string | null | undefined): boolean {
-  return typeof type === "string" && /vector/i.test(type);
-}

@@ -1,15 +1,6 @@
 import { UpstreamError } from "@vs/core";
 import type { MilvusResponse } from "./milvus-transport.js";
-
-/** Milvus error codes the gateway tells apart (REST v2 `code`; merr codes from the server). */
-export const MilvusErrorCode = {
-  collectionNotFound: 100,
-  invalidParameter: 1100,
-  notAuthenticated: 1800,
-  invalidJsonBody: 1801,
-  missingParameter: 1802,
-  rateLimited: 1807,
-} as const;
+import { MilvusErrorCode } from "./milvus-vocabulary.js";
 
 // Some servers and the gRPC path report a missing collection with another code; these messages are unambiguous.
 const COLLECTION_NOT_FOUND_MESSAGE = /collection not found|can't find collection|can not find collection|collection .{0,200} (?:does not exist|not exist)|CollectionNotExists/i;

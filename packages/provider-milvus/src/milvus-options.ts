@@ -1,12 +1,10 @@
 import { BadRequestError } from "@vs/core";
 import { z } from "zod";
 import type { MilvusTransportKind } from "./milvus-transport.js";
+import { consistencyLevelSchema } from "./milvus-vocabulary.js";
 
 /** Milvus refuses a search whose `limit + offset` exceeds this (its `topk` bound). */
 export const MILVUS_MAX_TOP_K = 16384;
-
-export const consistencyLevelSchema = z.enum(["Strong", "Session", "Bounded", "Eventually", "Customized"]);
-export type ConsistencyLevel = z.infer<typeof consistencyLevelSchema>;
 
 /**
  * `searchParams` as Milvus takes it: `{metricType | metric_type, params: {nprobe, ef, level, radius, …}}`, or flat

@@ -115,7 +115,7 @@ function createLazyGrpcTransport(connection: MilvusGrpcConnection): MilvusTransp
     kind: "grpc",
     async call(endpoint: string, body: Record<string, unknown>, options?: MilvusCallOptions): Promise<MilvusResponse> {
       if (closed) throw new UpstreamError({ upstream: "vector_store", message: `The Milvus transport for ${connection.displayAddress} is closed.` });
-      loading ??= import("./grpc-transport.js").then(
+      loading ??= import("./grpc/index.js").then(
         (module) => module.createGrpcTransport({ address: connection.address, token: connection.token, ssl: connection.ssl, timeoutMs: connection.timeoutMs }),
         (error: unknown) => {
           loading = undefined;

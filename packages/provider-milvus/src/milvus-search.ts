@@ -1,5 +1,6 @@
 import { BadRequestError, queryText, raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
-import { describedCollectionSchema, isVectorFieldType, searchAnswerSchema, type DescribedCollection, type SearchRow } from "./milvus-api.js";
+import { describedCollectionSchema, searchAnswerSchema, type DescribedCollection, type SearchRow } from "./milvus-api.js";
+import { BoundedMap } from "./bounded-map.js";
 import { milvusErrorFromResponse } from "./milvus-error.js";
 import { buildMilvusFilter, combineMilvusFilters } from "./milvus-filters.js";
 import { hybridSearchBody } from "./milvus-hybrid.js";
@@ -7,11 +8,10 @@ import { isManagedStore, MANAGED_FIELDS, MANAGED_OUTPUT_FIELDS, managedSearchRes
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import { normalizeScore } from "./milvus-scores.js";
 import { isMilvusSuccess, type MilvusTransport } from "./milvus-transport.js";
+import { isVectorFieldType } from "./milvus-vocabulary.js";
 
 /** `max_num_results` and the `limit` option both absent: OpenAI's default page size. */
 export const DEFAULT_SEARCH_LIMIT = 10;
-/** Enough for every collection a gateway serves; past it the oldest entries are forgotten. */
-const MAX_CACHED_COLLECTIONS = 10_000;
 
 const NO_FACTS: CollectionFacts = { vectorFieldNames: [], primaryFieldName: undefined, metricByField: new Map() };
 
@@ -28,9 +28,11 @@ export interface CollectionFacts {
  * A search that fails forgets its collection, so a dropped and re-created collection is described again.
  */
 export class CollectionFactsCache {
-  private readonly entries = new Map<string, Promise<CollectionFacts>>();
+  private readonly entries: BoundedMap<string, Promise<CollectionFacts>>;
 
-  constructor(private readonly maxEntries = MAX_CACHED_COLLECTIONS) {}
+  constructor(maxEntries?: number) {
+    this.entries = new BoundedMap(maxEntries);
+  }
 
   get(transport: MilvusTransport, key: CollectionKey, callOptions: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }): Promise<CollectionFacts> {
     const cacheKey = collectionCacheKey(key);
@@ -42,10 +44,6 @@ export class CollectionFactsCache {
       entry.catch(() => {
         if (this.entries.get(cacheKey) === entry) this.entries.delete(cacheKey);
       });
-      if (this.entries.size > this.maxEntries) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
     }
     return raceAbort(entry, callOptions.signal);
   }

@@ -12,11 +12,12 @@ import {
   type VectorStoreWriter,
 } from "@vs/core";
 import { describedCollectionSchema, type DescribedCollection } from "./milvus-api.js";
-import { MilvusErrorCode, milvusErrorFromResponse } from "./milvus-error.js";
+import { milvusErrorFromResponse } from "./milvus-error.js";
 import { checkLayout, compareExistingLayout, hasOrphanSparseField, type ExistingLayout, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import type { CollectionFactsCache, CollectionKey } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
+import { MilvusErrorCode } from "./milvus-vocabulary.js";
 
 /** Rows per `entities/upsert` call, and the JSON size one call may reach (vectors of 3072 floats are ~60 KB each). */
 export const UPSERT_MAX_ROWS = 500;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { AbortedError, BadRequestError, PayloadTooLargeError } from "@vs/core";
-import { parseJsonExact, scanJson, UnsafeIntegerUnsupportedError } from "@vs/provider-milvus";
+import { parseJsonExact, scanJson, UnsafeIntegerUnsupportedError } from "@vs/provider-milvus/internal";
 import type { Env } from "./context.js";
 
 /** Deeper bodies are refused: Milvus requests nest a few levels, and deep ones would overflow the walks over them. */

@@ -9,9 +9,8 @@ import {
   requestedCollection,
   rewritePassthroughRequest,
   rewritePassthroughResponse,
-  type MilvusOptions,
-  type MilvusProvider,
-} from "@vs/provider-milvus";
+} from "@vs/provider-milvus/internal";
+import type { MilvusOptions, MilvusProvider } from "@vs/provider-milvus";
 import type { AuthStore } from "@vs/auth";
 import type { IndexLookup, Permission } from "../access.js";
 import { clientSignal } from "../http/body.js";

@@ -12,10 +12,10 @@ import {
 } from "@vs/provider-milvus/internal";
 import type { MilvusOptions, MilvusProvider } from "@vs/provider-milvus";
 import type { AuthStore } from "@vs/auth";
-import type { IndexLookup, Permission } from "../access.js";
+import { callerHolds, grantedNames, type IndexLookup } from "../access.js";
 import { clientSignal } from "../http/body.js";
 import { readPassthroughBody } from "../http/passthrough-body.js";
-import type { Caller, Env } from "../http/context.js";
+import type { Env } from "../http/context.js";
 import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 
@@ -25,10 +25,6 @@ export interface MilvusPassthroughOptions {
   indexes: IndexLookup;
   auth: AuthStore;
   maxBodyBytes: number;
-}
-
-function holds(caller: Caller, indexName: string, permission: Permission): boolean {
-  return caller.kind === "master" || caller.indexes.some((grant) => grant.index_name === indexName && grant.index_permissions.includes(permission));
 }
 
 /**
@@ -57,14 +53,15 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
       // collections/list: the caller's virtual indexes, never the real collections. It reaches no database, but one
       // the gateway does not serve is refused as everywhere else.
       checkPinnedDatabase(requestedDatabase, milvusDatabases(registry));
-      const names = caller.kind === "master" ? (await auth.indexes.list()).map((index) => index.index_name) : caller.indexes.filter((grant) => grant.index_permissions.includes("read")).map((grant) => grant.index_name);
+      const readable = grantedNames(caller, "read");
+      const names = readable === "all" ? (await auth.indexes.list()).map((index) => index.index_name) : readable;
       return c.json({ code: 0, data: names });
     }
 
     const indexName = requestedCollection(body);
     const record = c.get("record");
     record.index_name = indexName;
-    if (!holds(caller, indexName, route.permission)) {
+    if (!callerHolds(caller, indexName, route.permission)) {
       throw new ForbiddenError(`This key has no '${route.permission}' permission on index "${indexName}".`, { param: "collectionName", code: "index_not_allowed" });
     }
     const index = await indexes.get(indexName);

@@ -2,10 +2,10 @@ import { Hono, type Context } from "hono";
 import { BadRequestError, ForbiddenError, parseInput } from "@vs/core";
 import type { AuthStore } from "@vs/auth";
 import { emptyCounts, listParamsSchema, type ListPage, type VectorStoreObject, type VectorStoreService } from "@vs/stores";
-import { authorizeStore, type IndexLookup, type Permission } from "../access.js";
+import { authorizeStore, callerHolds, grantedNames, type IndexLookup, type Permission } from "../access.js";
 import type { CachedKeyResolver } from "../access-cache.js";
 import { readJsonObject } from "../http/body.js";
-import type { Caller, Env } from "../http/context.js";
+import type { Env } from "../http/context.js";
 import type { RegisteredStore } from "../store-registry.js";
 import type { StoreResolver } from "../store-resolver.js";
 import { actorOf, queryOf } from "./files.js";
@@ -39,10 +39,6 @@ function registryStoreObject(store: RegisteredStore, description: string | undef
     last_active_at: null,
     metadata: {},
   };
-}
-
-function hasPermission(caller: Caller, name: string, permission: Permission): boolean {
-  return caller.kind === "master" || caller.indexes.some((grant) => grant.index_name === name && grant.index_permissions.includes(permission));
 }
 
 /**
@@ -100,8 +96,9 @@ export function vectorStoreRoutes(options: VectorStoreRouteOptions): Hono<Env> {
       const caller = c.get("caller");
       const query = queryOf(c);
       const params = parseInput(listParamsSchema, query, { what: "list parameters" });
-      const createdIds = caller.kind === "master" ? undefined : caller.indexes.filter((grant) => grant.index_name.startsWith("vs_") && grant.index_permissions.includes("read")).map((grant) => grant.index_name);
-      const registry = stores.registry.list().filter((store) => hasPermission(caller, store.name, "read"));
+      const readable = grantedNames(caller, "read");
+      const createdIds = readable === "all" ? undefined : readable.filter((name) => name.startsWith("vs_"));
+      const registry = stores.registry.list().filter((store) => callerHolds(caller, store.name, "read"));
       const registryObjects = registry.map((store) => registryStoreObject(store, descriptions.get(store.name)));
       const registryPosition = params.after === undefined ? -1 : registryObjects.findIndex((store) => store.id === params.after);
       // Registry stores sort as the oldest (created_at 0): last in `desc`, first in `asc`.

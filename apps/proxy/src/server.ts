@@ -25,6 +25,9 @@ import { milvusPassthroughRoutes } from "./routes/milvus.js";
 import { SpendWriter } from "./spend-writer.js";
 import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
+import { GatewayMetrics } from "./observability/metrics.js";
+import { serveMetrics } from "./observability/metrics-server.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { StoreRegistry, assertEmbeddingModelList, assertKnownModel, modelAliases } from "./store-registry.js";
 
 export interface ProxyOptions {
@@ -51,6 +54,8 @@ export interface RunningProxy {
   masterKey: MasterKey;
   config: ProxyConfig;
   registry: StoreRegistry;
+  /** The port of `general_settings.metrics.port`, when set. */
+  metricsPort?: number;
   /** Set when running on embedded defaults: the demo store and a query that finds relevant passages. */
   demo?: { store: string; query: string };
   /** The budget of `close()`; a process manager should allow at least this long between SIGTERM and SIGKILL. */
@@ -145,7 +150,9 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         `the master key is shorter than ${SHORT_MASTER_KEY_LENGTH} characters: for local use only; use a long random key anywhere it can be reached`,
       );
     }
-    const embeddingCache = createEmbeddingCache(settings, logger, cleanups);
+    const metrics = settings.metrics.enabled ? new GatewayMetrics() : null;
+    const rawEmbeddingCache = createEmbeddingCache(settings, logger, cleanups);
+    const embeddingCache = rawEmbeddingCache && metrics ? metrics.countCache(rawEmbeddingCache) : rawEmbeddingCache;
     const vectorStores: VectorStores = createVectorStores({ providers: vectorStoreProviders({ env, milvus }), models: modelAliases(config.model_list), embeddingCache, env });
     cleanups.unshift(() => vectorStores.close());
     assertKnownStoreKeys(config, vectorStores);
@@ -178,13 +185,21 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       indexes,
       requestSink: spend,
       guardrails: new Guardrails(config.guardrails),
+      metrics,
       routes: [
+        ...(metrics && settings.metrics.port === undefined ? [metricsRoutes(metrics)] : []),
         adminRoutes({ auth, registry, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
         milvusPassthroughRoutes({ registry, milvus, indexes, auth, maxBodyBytes: settings.passthrough_max_body_bytes }),
       ],
     });
     await probing;
     const host = options.host ?? "0.0.0.0";
+    let metricsPort: number | undefined;
+    if (metrics && settings.metrics.port !== undefined) {
+      const metricsServer = await serveMetrics({ port: settings.metrics.port, host: settings.metrics.host ?? host, text: () => metrics.text() });
+      metricsPort = metricsServer.port;
+      cleanups.push(() => metricsServer.close());
+    }
     const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host }) as Server;
     server.on("clientError", (error: Error, socket) => answerClientError(error, socket, logger));
     const drainer = new ConnectionDrainer(server);
@@ -208,6 +223,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       masterKey,
       config,
       registry,
+      ...(metricsPort === undefined ? {} : { metricsPort }),
       ...(isDemo ? { demo: { store: DEMO_STORE_NAME, query: DEMO_QUERY } } : {}),
       shutdownGraceMs,
       close() {

@@ -16,6 +16,8 @@ export interface RequestRecord {
   embedding_tokens?: number;
   embedding_cost_usd?: number;
   error_code?: string;
+  /** Which upstream failed and its own code (bounded: a status, a Milvus or provider code, `timeout`, `unreachable`). */
+  upstream_failure?: { upstream: string; code: string };
 }
 
 /** A text a virtual key must not see in an error (a real collection name, an address), and what it sees instead. */

@@ -13,6 +13,8 @@ import { searchRoutes } from "./routes/search.js";
 import type { StoreRegistry } from "./store-registry.js";
 import { Guardrails } from "./guardrails.js";
 import { observeRequest, type GatewayMetrics } from "./observability/metrics.js";
+import { traceRequests } from "./observability/tracing.js";
+import { enforceKeyLimits, type KeyLimitOptions } from "./limits/enforce.js";
 
 /** One row per request, written off the hot path (batched) by whoever implements it. */
 export interface RequestSink {
@@ -41,6 +43,10 @@ export interface AppOptions {
   guardrails?: Guardrails;
   /** Prometheus metrics; null/absent: nothing is counted. */
   metrics?: GatewayMetrics | null;
+  /** Whether OpenTelemetry tracing was started: only then is the span middleware added. */
+  tracing?: boolean;
+  /** Per-key rate limits and budgets; absent: keys' limits are not enforced (tests of other parts). */
+  keyLimits?: KeyLimitOptions | null;
   /** Extra authenticated routes (admin, passthrough), mounted after auth. */
   routes?: Array<Hono<Env>>;
 }
@@ -102,9 +108,11 @@ export function createApp(options: AppOptions): Hono<Env> {
     }
   });
 
+  if (options.tracing) app.use("*", traceRequests(routePattern));
   app.use("*", refuseNulInUrl());
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
+  if (options.keyLimits) app.use("*", enforceKeyLimits(options.keyLimits));
   app.route("/", searchRoutes({ registry: options.registry, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
   for (const routes of options.routes ?? []) app.route("/", routes);
 

@@ -4,7 +4,18 @@ import type { Logger } from "pino";
 /** Who is calling: the admin (master key) or a virtual key (its stored record, never the key itself). */
 export type Caller =
   | { kind: "master"; alias: "master" }
-  | { kind: "virtual"; alias: string | null; token: string; models: string[]; indexes: Array<{ index_name: string; index_permissions: Array<"read" | "write"> }> };
+  | { kind: "virtual"; alias: string | null; token: string; models: string[]; indexes: Array<{ index_name: string; index_permissions: Array<"read" | "write"> }>; limits?: KeyLimits | undefined };
+
+/** A key's rate limits and budget as read with it (so a change reaches every process within the key cache's TTL). */
+export interface KeyLimits {
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_parallel_requests: number | null;
+  max_budget: number | null;
+  soft_budget: number | null;
+  budget_duration: string | null;
+  budget_started_at: string;
+}
 
 /** Fields a route adds to the request's one log line (and its spend row). */
 export interface RequestRecord {

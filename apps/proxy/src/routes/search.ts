@@ -8,6 +8,7 @@ import type { Env } from "../http/context.js";
 import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 import type { Guardrails } from "../guardrails.js";
+import { searchPhaseSpans, traceQueryText, tracingActive } from "../observability/tracing.js";
 
 /**
  * The body of `POST /v1/vector_stores/{id}/search`: OpenAI's fields plus what the store's provider lets a caller add
@@ -54,7 +55,9 @@ export function searchRoutes(options: { registry: StoreRegistry; vectorStores: V
     }
     const storeGuardrails = guardrails.forStore(store.name);
     storeGuardrails.checkQuery(query);
-    const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, { signal: clientSignal(c) });
+    traceQueryText(query);
+    const callOptions = tracingActive() ? { signal: clientSignal(c), phase: searchPhaseSpans({ name: store.name, provider: provider.id }) } : { signal: clientSignal(c) };
+    const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, callOptions);
 
     record.result_count = outcome.page.data.length;
     record.embedding_ms = outcome.timings.embeddingMs;

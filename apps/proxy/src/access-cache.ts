@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { AuthStore, KeyInfo, VirtualIndex } from "@vs/auth";
+import { hasLimits, type AuthStore, type KeyInfo, type VirtualIndex } from "@vs/auth";
 import type { IndexLookup, IndexTarget } from "./access.js";
+import { traced } from "./observability/tracing.js";
 import type { VirtualKeyResolver } from "./http/auth.js";
 import type { Caller } from "./http/context.js";
 
@@ -36,7 +37,12 @@ class TtlMap<V> {
 }
 
 export function callerFromKey(info: KeyInfo): Extract<Caller, { kind: "virtual" }> {
-  return { kind: "virtual", alias: info.key_alias ?? null, token: info.token, models: info.models, indexes: info.allowed_vector_store_indexes, canCreateVectorStores: info.can_create_vector_stores };
+  const caller: Extract<Caller, { kind: "virtual" }> = { kind: "virtual", alias: info.key_alias ?? null, token: info.token, models: info.models, indexes: info.allowed_vector_store_indexes, canCreateVectorStores: info.can_create_vector_stores };
+  if (hasLimits(info)) {
+    const { rpm_limit, tpm_limit, max_parallel_requests, max_budget, soft_budget, budget_duration, budget_started_at } = info;
+    caller.limits = { rpm_limit, tpm_limit, max_parallel_requests, max_budget, soft_budget, budget_duration, budget_started_at };
+  }
+  return caller;
 }
 
 export class CachedKeyResolver implements VirtualKeyResolver {
@@ -50,7 +56,7 @@ export class CachedKeyResolver implements VirtualKeyResolver {
     const hash = createHash("sha256").update(key).digest("hex");
     const cached = this.cache.get(hash);
     if (cached && (cached.expiresAt === null || cached.expiresAt > Date.now())) return cached.caller;
-    const info = await this.auth.keys.findByKey(key);
+    const info = await traced("db key lookup", {}, () => this.auth.keys.findByKey(key));
     if (!info || info.expired || info.blocked) return null;
     const expiresAt = info.expires ? new Date(info.expires).getTime() : null;
     const caller = callerFromKey(info);

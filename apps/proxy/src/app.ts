@@ -13,6 +13,9 @@ import { searchRoutes } from "./routes/search.js";
 import type { StoreRegistry } from "./store-registry.js";
 import type { StoreResolver } from "./store-resolver.js";
 import { Guardrails } from "./guardrails.js";
+import { observeRequest, type GatewayMetrics } from "./observability/metrics.js";
+import { traceRequests } from "./observability/tracing.js";
+import { enforceKeyLimits, type KeyLimitOptions } from "./limits/enforce.js";
 
 /** One row per request, written off the hot path (batched) by whoever implements it. */
 export interface RequestSink {
@@ -41,8 +44,23 @@ export interface AppOptions {
   readiness?: ReadinessCheck[];
   requestSink?: RequestSink | null;
   guardrails?: Guardrails;
+  /** Prometheus metrics; null/absent: nothing is counted. */
+  metrics?: GatewayMetrics | null;
+  /** Whether OpenTelemetry tracing was started: only then is the span middleware added. */
+  tracing?: boolean;
+  /** Per-key rate limits and budgets; absent: keys' limits are not enforced (tests of other parts). */
+  keyLimits?: KeyLimitOptions | null;
   /** Extra authenticated routes (admin, passthrough), mounted after auth. */
   routes?: Array<Hono<Env>>;
+}
+
+/**
+ * The pattern of the handler the path and method matched (`/v1/vector_stores/:id/search`), known even when a
+ * middleware refused the request before it ran; `unmatched` when none did. Never the URL: metric labels stay bounded.
+ */
+function routePattern(matched: ReadonlyArray<{ method: string; path: string }>): string {
+  for (let index = matched.length - 1; index >= 0; index--) if (matched[index]!.method !== "ALL") return matched[index]!.path;
+  return "unmatched";
 }
 
 /** The gateway as a Hono app: no sockets, no process state; `server.ts` puts it on the network. */
@@ -60,7 +78,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     // Before the response exists: a header added afterwards makes Hono rebuild the response around a stream.
     c.header("x-request-id", requestId);
     await next();
-    if (c.req.path.startsWith("/health/")) return;
+    if (c.req.path.startsWith("/health/") || c.req.path === "/metrics") return;
     const caller = c.get("caller") as Caller | undefined;
     const entry: CompletedRequest = {
       request_id: requestId,
@@ -76,11 +94,28 @@ export function createApp(options: AppOptions): Hono<Env> {
       logger.info({ ...logged, key_alias: caller?.alias ?? null }, "request");
     }
     options.requestSink?.record(entry);
+    if (options.metrics) {
+      observeRequest(options.metrics, {
+        route: routePattern(c.req.matchedRoutes),
+        method: c.req.method,
+        status: c.res.status,
+        latencyMs: entry.latency_ms,
+        keyAlias: caller?.alias,
+        vectorStore: record.vector_store,
+        embeddingMs: record.embedding_ms,
+        upstreamMs: record.upstream_ms,
+        embeddingTokens: record.embedding_tokens,
+        embeddingCostUsd: record.embedding_cost_usd,
+        upstreamFailure: record.upstream_failure,
+      });
+    }
   });
 
+  if (options.tracing) app.use("*", traceRequests(routePattern));
   app.use("*", refuseNulInUrl());
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
+  if (options.keyLimits) app.use("*", enforceKeyLimits(options.keyLimits));
   app.route("/", searchRoutes({ registry: options.registry, stores: options.stores, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
   for (const routes of options.routes ?? []) app.route("/", routes);
 

@@ -27,6 +27,12 @@ import { milvusPassthroughRoutes } from "./routes/milvus.js";
 import { SpendWriter } from "./spend-writer.js";
 import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
+import { GatewayMetrics } from "./observability/metrics.js";
+import { serveMetrics } from "./observability/metrics-server.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { startTracing } from "./observability/tracing.js";
+import { RedisRateLimits } from "./limits/redis-rate-limits.js";
+import type { RateLimitStore } from "@vs/auth";
 import { StoreRegistry, assertEmbeddingModelList, assertKnownModel, modelAliases } from "./store-registry.js";
 import { StoreResolver } from "./store-resolver.js";
 import { openVectorStoreService } from "@vs/stores";
@@ -57,6 +63,8 @@ export interface RunningProxy {
   masterKey: MasterKey;
   config: ProxyConfig;
   registry: StoreRegistry;
+  /** The port of `general_settings.metrics.port`, when set. */
+  metricsPort?: number;
   /** Set when running on embedded defaults: the demo store and a query that finds relevant passages. */
   demo?: { store: string; query: string };
   /** The budget of `close()`; a process manager should allow at least this long between SIGTERM and SIGKILL. */
@@ -151,7 +159,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         `the master key is shorter than ${SHORT_MASTER_KEY_LENGTH} characters: for local use only; use a long random key anywhere it can be reached`,
       );
     }
-    const embeddingCache = createEmbeddingCache(settings, logger, cleanups);
+    const metrics = settings.metrics.enabled ? new GatewayMetrics() : null;
+    const tracing = await startTracing({ env, recordQueryText: settings.tracing.record_query_text, logger });
+    if (tracing) cleanups.push(() => tracing.shutdown());
+    const rawEmbeddingCache = createEmbeddingCache(settings, logger, cleanups);
+    const embeddingCache = rawEmbeddingCache && metrics ? metrics.countCache(rawEmbeddingCache) : rawEmbeddingCache;
     const vectorStores: VectorStores = createVectorStores({ providers: vectorStoreProviders({ env, milvus }), models: modelAliases(config.model_list), embeddingCache, env });
     cleanups.unshift(() => vectorStores.close());
     assertKnownStoreKeys(config, vectorStores);
@@ -170,7 +182,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     readiness.push({ name: "database", check: () => auth.ping() }, ...storeChecks);
     const virtualKeys = new CachedKeyResolver(auth, settings.auth_cache_ttl_ms);
     const indexes = new CachedIndexLookup(auth, settings.auth_cache_ttl_ms);
-    const spend = new SpendWriter(auth, logger);
+    const spend = new SpendWriter(auth, logger, {
+      onBudgetCrossing: (crossing) => {
+        // Once per window and key, from whichever process wrote the row that crossed it.
+        if (crossing.budget === "soft_budget") metrics?.softBudgetCrossings.inc({ key_alias: crossing.key_alias ?? "none" });
+        logger.warn({ key_alias: crossing.key_alias, key_name_hash: crossing.token.slice(0, 12), budget: crossing.budget, limit_usd: crossing.limit_usd, spend_usd: crossing.spend_usd }, `key spend crossed its ${crossing.budget}`);
+      },
+    });
+    const rateLimits = createRateLimitStore(settings, auth, logger, cleanups);
     cleanups.unshift(() => spend.close());
 
     // The write path (files, created stores, ingestion) shares the auth database; its worker stops before it closes.
@@ -200,7 +219,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       indexes,
       requestSink: spend,
       guardrails: new Guardrails(config.guardrails),
+      metrics,
+      tracing: tracing !== null,
+      keyLimits: { rateLimits, budgets: auth.budgets, metrics, logger },
       routes: [
+        ...(metrics && settings.metrics.port === undefined ? [metricsRoutes(metrics)] : []),
         adminRoutes({ auth, registry, stores, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
         fileRoutes({ service: writePath.service, maxFileBytes: settings.max_file_upload_bytes }),
         vectorStoreRoutes({
@@ -217,6 +240,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     });
     await probing;
     const host = options.host ?? "0.0.0.0";
+    let metricsPort: number | undefined;
+    if (metrics && settings.metrics.port !== undefined) {
+      const metricsServer = await serveMetrics({ port: settings.metrics.port, host: settings.metrics.host ?? host, text: () => metrics.text() });
+      metricsPort = metricsServer.port;
+      cleanups.push(() => metricsServer.close());
+    }
     const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host }) as Server;
     server.on("clientError", (error: Error, socket) => answerClientError(error, socket, logger));
     const drainer = new ConnectionDrainer(server);
@@ -240,6 +269,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       masterKey,
       config,
       registry,
+      ...(metricsPort === undefined ? {} : { metricsPort }),
       ...(isDemo ? { demo: { store: DEMO_STORE_NAME, query: DEMO_QUERY } } : {}),
       shutdownGraceMs,
       close() {
@@ -252,6 +282,32 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     await runCleanups(cleanups);
     throw error;
   }
+}
+
+/**
+ * Where rate limits are counted: Redis when `general_settings.cache` is Redis (one script per request), else the
+ * database (one transaction per request of a key that has limits). Keys without limits touch neither.
+ */
+function createRateLimitStore(settings: ProxyConfig["general_settings"], auth: import("@vs/auth").AuthStore, logger: Logger, cleanups: Array<() => Promise<void>>): RateLimitStore {
+  if (settings.cache?.type === "redis") {
+    let lastWarning = 0;
+    const redis = new RedisRateLimits({
+      url: settings.cache.url,
+      keyPrefix: settings.cache.key_prefix,
+      onError: (error) => {
+        if (Date.now() - lastWarning < 10_000) return;
+        lastWarning = Date.now();
+        logger.warn({ err_code: (error as { code?: string }).code ?? error.name }, "rate limit store (Redis) unavailable; keys with limits get 503 until it answers");
+      },
+    });
+    cleanups.push(() => redis.close());
+    return redis;
+  }
+  // Past minutes' windows and expired leases: swept once a minute by each process (cheap, and idempotent).
+  const timer = setInterval(() => void auth.rateLimits.sweep().catch(() => undefined), 60_000);
+  timer.unref();
+  cleanups.push(async () => clearInterval(timer));
+  return auth.rateLimits;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { AuthStore, SpendRow } from "@vs/auth";
+import type { AuthStore, BudgetCrossing, SpendRow } from "@vs/auth";
 import type { CompletedRequest, RequestSink } from "./app.js";
 
 /** How often pending rows are written: what a SIGKILL can cost at most (plus a write under way). */
@@ -11,6 +11,8 @@ export const SPEND_MAX_BATCH = 200;
 export const SPEND_MAX_PENDING = 50_000;
 
 export interface SpendWriterOptions {
+  /** A key's spend reached its soft or max budget with the rows just written (reported by exactly one process). */
+  onBudgetCrossing?: (crossing: BudgetCrossing) => void;
   flushMs?: number;
   maxBatch?: number;
   maxPending?: number;
@@ -64,7 +66,8 @@ export class SpendWriter implements RequestSink {
       const rows = this.pending;
       this.pending = [];
       try {
-        const { rejected } = await this.auth.spend.record(rows);
+        const { rejected, budgetCrossings } = await this.auth.spend.record(rows);
+        for (const crossing of budgetCrossings) this.options.onBudgetCrossing?.(crossing);
         for (const row of rejected) this.logger.error({ request_id: row.request_id, reason: row.reason }, "spend row refused; the rest of its batch was written");
       } catch (error) {
         // The rows carry their ids, so sending them again cannot store one twice.

@@ -33,7 +33,7 @@ describeEachDatabase("bad input at the auth store", (database) => {
         row("nul-2", { route: "/v1/vector_stores/a\u0000b/search", key_alias: "al\u0000ias", index_name: "i\u0000", vector_store: "\u0000", error_code: "x\u0000" }),
         row("nul-3"),
       ]);
-      expect(result).toEqual({ written: 3, rejected: [] });
+      expect(result).toEqual({ written: 3, rejected: [], budgetCrossings: [] });
       const rows = await stored("nul-");
       expect(rows.map((entry) => entry.request_id).sort()).toEqual(["nul-1", "nul-2", "nul-3"]);
       expect(rows.find((entry) => entry.request_id === "nul-2")).toMatchObject({ route: "/v1/vector_stores/a\uFFFDb/search", key_alias: "al\uFFFDias", index_name: "i\uFFFD", vector_store: "\uFFFD", error_code: "x\uFFFD" });
@@ -59,7 +59,7 @@ describeEachDatabase("bad input at the auth store", (database) => {
     it("stores a row once when its batch is sent again (a retry after a failure half-way)", async () => {
       const batch = [row("again-1"), row("again-2")];
       await store.spend.record(batch);
-      expect(await store.spend.record([...batch, row("again-3")])).toEqual({ written: 3, rejected: [] });
+      expect(await store.spend.record([...batch, row("again-3")])).toEqual({ written: 3, rejected: [], budgetCrossings: [] });
       expect((await stored("again-")).map((entry) => entry.request_id).sort()).toEqual(["again-1", "again-2", "again-3"]);
     });
   });

@@ -11,6 +11,8 @@ export {
 } from "./store.js";
 export {
   allowedVectorStoreIndexSchema,
+  budgetWindow,
+  hasLimits,
   generateKeyInputSchema,
   hashKey,
   indexPermissionSchema,
@@ -27,7 +29,8 @@ export {
   type UpdateKeyInput,
 } from "./keys.js";
 export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
-export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
+export type { Admission, BudgetStore, RateLimitStore, RequestLimits } from "./limits.js";
+export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type BudgetCrossing, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
 export type { DatabaseDriver, DatabaseKind } from "./database.js";
 export type { PrismaClient as AuthPrismaClient } from "./generated/prisma/client.js";
 export { Prisma as AuthPrisma } from "./generated/prisma/client.js";

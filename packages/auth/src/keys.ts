@@ -54,6 +54,22 @@ const chosenKeySchema = z
   .max(512);
 
 const keyAliasSchema = z.string().min(1).max(255);
+const perMinuteLimitSchema = z.number().int().min(0).max(2_147_483_647);
+const usdSchema = z.number().finite().min(0);
+
+/** LiteLLM's limit and budget fields, the same in `/key/generate` and `/key/update` (`null` clears one). */
+const keyLimitFields = {
+  rpm_limit: perMinuteLimitSchema.nullish(),
+  /** Embedding tokens per minute. */
+  tpm_limit: perMinuteLimitSchema.nullish(),
+  max_parallel_requests: perMinuteLimitSchema.nullish(),
+  /** USD per budget window. */
+  max_budget: usdSchema.nullish(),
+  /** USD per budget window past which a warning is logged (requests are still served). */
+  soft_budget: usdSchema.nullish(),
+  /** The budget window; absent or null: spend is counted from the key's creation and never resets. */
+  budget_duration: durationSchema.nullish(),
+};
 const metadataSchema = z.record(z.string(), z.unknown());
 
 /** The body of `/key/generate` (the reference page's field names). */
@@ -68,6 +84,7 @@ export const generateKeyInputSchema = z.strictObject({
   blocked: z.boolean().default(false),
   /** May create vector stores (`POST /v1/vector_stores`); the key then holds read and write on each one it creates. */
   can_create_vector_stores: z.boolean().default(false),
+  ...keyLimitFields,
 });
 export type GenerateKeyInput = z.input<typeof generateKeyInputSchema>;
 
@@ -81,6 +98,7 @@ export const updateKeyInputSchema = z.strictObject({
   metadata: metadataSchema.optional(),
   blocked: z.boolean().optional(),
   can_create_vector_stores: z.boolean().optional(),
+  ...keyLimitFields,
 });
 export type UpdateKeyInput = z.input<typeof updateKeyInputSchema>;
 
@@ -107,6 +125,14 @@ export const keyInfoSchema = z.object({
   updated_at: z.string(),
   created_by: z.string(),
   updated_by: z.string(),
+  rpm_limit: z.number().nullable(),
+  tpm_limit: z.number().nullable(),
+  max_parallel_requests: z.number().nullable(),
+  max_budget: z.number().nullable(),
+  soft_budget: z.number().nullable(),
+  budget_duration: z.string().nullable(),
+  /** Where budget windows are counted from: the key's creation, or the last change of `budget_duration`. */
+  budget_started_at: z.string(),
 });
 export type KeyInfo = z.infer<typeof keyInfoSchema>;
 
@@ -146,4 +172,18 @@ export function isKeyExpired(info: Pick<KeyInfo, "expires">, now: Date = new Dat
 /** Neither blocked nor expired at `now`. */
 export function isKeyUsable(info: Pick<KeyInfo, "expires" | "blocked">, now: Date = new Date()): boolean {
   return !info.blocked && !isKeyExpired(info, now);
+}
+
+/** The budget window `now` falls in: windows of `budget_duration` laid end to end from `budget_started_at`. */
+export function budgetWindow(info: Pick<KeyInfo, "budget_duration" | "budget_started_at">, now: Date = new Date()): { start: Date; end: Date | null } {
+  const anchor = Date.parse(info.budget_started_at);
+  if (info.budget_duration === null) return { start: new Date(anchor), end: null };
+  const length = parseDuration(info.budget_duration);
+  const start = anchor + Math.floor((now.getTime() - anchor) / length) * length;
+  return { start: new Date(start), end: new Date(start + length) };
+}
+
+/** Whether the key carries any limit or budget at all: keys without one cost the hot path nothing. */
+export function hasLimits(info: Pick<KeyInfo, "rpm_limit" | "tpm_limit" | "max_parallel_requests" | "max_budget" | "soft_budget">): boolean {
+  return info.rpm_limit !== null || info.tpm_limit !== null || info.max_parallel_requests !== null || info.max_budget !== null;
 }

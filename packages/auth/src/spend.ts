@@ -79,6 +79,18 @@ export interface SpendSummary {
 export interface SpendRecordResult {
   written: number;
   rejected: SpendRowRejection[];
+  /** Keys whose spend in their budget window reached a budget with these rows (each crossing reported once). */
+  budgetCrossings: BudgetCrossing[];
+}
+
+export interface BudgetCrossing {
+  /** sha256 hex of the key. */
+  token: string;
+  key_alias: string | null;
+  budget: "soft_budget" | "max_budget";
+  limit_usd: number;
+  /** The window's spend after these rows. */
+  spend_usd: number;
 }
 
 export interface SpendRowRejection {

@@ -56,6 +56,13 @@ describeEachDatabase("auth store", (database) => {
         updated_at: now.toISOString(),
         created_by: "admin",
         updated_by: "admin",
+        rpm_limit: null,
+        tpm_limit: null,
+        max_parallel_requests: null,
+        max_budget: null,
+        soft_budget: null,
+        budget_duration: null,
+        budget_started_at: now.toISOString(),
       });
       expect(JSON.stringify(info)).not.toContain(key);
       expect(keyAllows(info, "dall-e-6", "write")).toBe(true);

@@ -18,9 +18,10 @@ import {
   type KeyInfo,
   type UpdateKeyInput,
 } from "./keys.js";
+import { createPostgresBudgets, createPostgresRateLimits, type BudgetStore, type RateLimitStore } from "./limits.js";
 import { applyMigrations } from "./migrations.js";
 import { assertNoNul, hasNul } from "./nul.js";
-import { spendFilterSchema, spendRowInputSchema, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
+import { spendFilterSchema, spendRowInputSchema, type BudgetCrossing, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
 
 export interface OpenAuthStoreOptions {
   /** `postgresql://user:password@host:port/database[?schema=name&connection_limit=n]`. */
@@ -106,6 +107,10 @@ export interface AuthStore {
   readonly keys: KeyStore;
   readonly indexes: IndexStore;
   readonly spend: SpendStore;
+  /** rpm_limit, tpm_limit and max_parallel_requests kept in the database (when no Redis is configured). */
+  readonly rateLimits: RateLimitStore & { sweep(): Promise<void> };
+  /** Each key's spend per budget window, kept up to date by `spend.record`. */
+  readonly budgets: BudgetStore;
   /** Resolves when the database answers; `ServiceUnavailableError` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -157,7 +162,27 @@ function toKeyInfo(row: VerificationToken, now: Date): KeyInfo {
     updated_at: row.updated_at.toISOString(),
     created_by: row.created_by,
     updated_by: row.updated_by,
+    rpm_limit: row.rpm_limit,
+    tpm_limit: row.tpm_limit,
+    max_parallel_requests: row.max_parallel_requests,
+    max_budget: row.max_budget,
+    soft_budget: row.soft_budget,
+    budget_duration: row.budget_duration,
+    budget_started_at: (row.budget_started_at ?? row.created_at).toISOString(),
   };
+}
+
+/** The limit columns of a generate or update body; a field left out is left as it is. */
+function limitColumns(input: { rpm_limit?: number | null | undefined; tpm_limit?: number | null | undefined; max_parallel_requests?: number | null | undefined; max_budget?: number | null | undefined; soft_budget?: number | null | undefined; budget_duration?: string | null | undefined }, now: Date) {
+  const columns: Record<string, unknown> = {};
+  for (const name of ["rpm_limit", "tpm_limit", "max_parallel_requests", "max_budget", "soft_budget"] as const) if (input[name] !== undefined) columns[name] = input[name];
+  if (input.budget_duration !== undefined) {
+    // A new window length starts a new window: the spend of the old one does not carry over.
+    columns["budget_duration"] = input.budget_duration;
+    columns["budget_duration_ms"] = input.budget_duration === null ? null : BigInt(parseDuration(input.budget_duration));
+    columns["budget_started_at"] = now;
+  }
+  return columns;
 }
 
 function toVirtualIndex(row: VirtualIndexRow): VirtualIndex {
@@ -245,6 +270,8 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
               expires_at: input.duration == null ? null : new Date(now.getTime() + parseDuration(input.duration)),
               blocked: input.blocked,
               can_create_vector_stores: input.can_create_vector_stores,
+              ...limitColumns(input, now),
+              budget_started_at: now,
               created_at: now,
               updated_at: now,
               created_by: actor,
@@ -292,6 +319,7 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
               ...(patch.blocked === undefined ? {} : { blocked: patch.blocked }),
               ...(patch.can_create_vector_stores === undefined ? {} : { can_create_vector_stores: patch.can_create_vector_stores }),
               ...(patch.duration === undefined ? {} : { expires_at: patch.duration === null ? null : new Date(now.getTime() + parseDuration(patch.duration)) }),
+              ...limitColumns(patch, now),
               updated_at: now,
               updated_by: actor,
             },
@@ -397,14 +425,38 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
 
   // One statement with one array per column: far cheaper than createMany's per-row query building, which matters
   // most on the embedded PGlite, where every statement runs on the proxy's own event loop. Ids are the caller's,
-  // and a repeated id is skipped, so a batch that failed half-way can be sent again.
+  // and a repeated id is skipped, so a batch that failed half-way can be sent again. The same statement adds the
+  // cost of the rows it inserted (only those: a retried row is not counted twice) to each key's budget window, and
+  // answers the windows whose spend crossed the key's soft or max budget with these rows: exactly one writer sees it.
   const insertSpendRows = (rows: ParsedSpendRow[], now: Date) => {
     const column = <T>(pick: (row: ParsedSpendRow) => T) => rows.map(pick);
     return run(() =>
-      prisma.$executeRawUnsafe(
-        `INSERT INTO vs_spend_logs (id, request_id, created_at, key_hash, key_alias, route, vector_store, index_name, status_code, latency_ms, embedding_tokens, embedding_cost_usd, search_cost_usd, result_count, error_code)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::float8[], $13::float8[], $14::int[], $15::text[])
-         ON CONFLICT (id) DO NOTHING`,
+      prisma.$queryRawUnsafe<Array<{ token: string; key_alias: string | null; spend_usd: number; soft_budget: number | null; max_budget: number | null; crossed_soft: boolean; crossed_max: boolean }>>(
+        `WITH inserted AS (
+           INSERT INTO vs_spend_logs (id, request_id, created_at, key_hash, key_alias, route, vector_store, index_name, status_code, latency_ms, embedding_tokens, embedding_cost_usd, search_cost_usd, result_count, error_code)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::float8[], $13::float8[], $14::int[], $15::text[])
+           ON CONFLICT (id) DO NOTHING
+           RETURNING key_hash, created_at, embedding_cost_usd + search_cost_usd AS cost
+         ), per_window AS (
+           SELECT t.token,
+                  CASE WHEN t.budget_duration_ms IS NULL THEN COALESCE(t.budget_started_at, t.created_at)
+                       ELSE COALESCE(t.budget_started_at, t.created_at) + floor(extract(epoch FROM (i.created_at - COALESCE(t.budget_started_at, t.created_at))) * 1000 / t.budget_duration_ms) * t.budget_duration_ms * interval '1 millisecond'
+                  END AS window_start,
+                  sum(i.cost) AS cost
+           FROM inserted i JOIN vs_verification_tokens t ON t.token = i.key_hash
+           WHERE i.cost > 0
+           GROUP BY 1, 2
+         ), added AS (
+           INSERT INTO vs_key_spend_windows (token, window_start, spend_usd)
+           SELECT token, window_start, cost FROM per_window
+           ON CONFLICT (token, window_start) DO UPDATE SET spend_usd = vs_key_spend_windows.spend_usd + EXCLUDED.spend_usd
+           RETURNING token, window_start, spend_usd
+         )
+         SELECT a.token, t.key_alias, a.spend_usd, t.soft_budget, t.max_budget,
+                COALESCE(a.spend_usd >= t.soft_budget AND a.spend_usd - p.cost < t.soft_budget, false) AS crossed_soft,
+                COALESCE(a.spend_usd >= t.max_budget AND a.spend_usd - p.cost < t.max_budget, false) AS crossed_max
+         FROM added a JOIN per_window p USING (token, window_start) JOIN vs_verification_tokens t ON t.token = a.token
+         WHERE (a.spend_usd >= t.soft_budget AND a.spend_usd - p.cost < t.soft_budget) OR (a.spend_usd >= t.max_budget AND a.spend_usd - p.cost < t.max_budget)`,
         column((row) => row.id),
         column((row) => row.request_id),
         column((row) => (row.created_at === undefined ? now : new Date(row.created_at)).toISOString()),
@@ -421,6 +473,11 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
         column((row) => row.result_count ?? null),
         column((row) => row.error_code ?? null),
       ),
+    ).then((crossings) =>
+      crossings.flatMap((crossing): BudgetCrossing[] => [
+        ...(crossing.crossed_soft ? [{ token: crossing.token, key_alias: crossing.key_alias, budget: "soft_budget" as const, limit_usd: Number(crossing.soft_budget), spend_usd: Number(crossing.spend_usd) }] : []),
+        ...(crossing.crossed_max ? [{ token: crossing.token, key_alias: crossing.key_alias, budget: "max_budget" as const, limit_usd: Number(crossing.max_budget), spend_usd: Number(crossing.spend_usd) }] : []),
+      ]),
     );
   };
   const databaseAnswers = () => run(() => prisma.$queryRaw`SELECT 1`).then(() => true, () => false);
@@ -434,11 +491,12 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
         if (parsed.success) rows.push({ ...parsed.data, id: parsed.data.id ?? crypto.randomUUID() });
         else rejected.push({ request_id: requestIdOf(raw), reason: describeIssues(parsed.error, `rows[${position}]`).message });
       }
-      if (rows.length === 0) return { written: 0, rejected };
+      if (rows.length === 0) return { written: 0, rejected, budgetCrossings: [] };
       const now = clock();
+      const budgetCrossings: BudgetCrossing[] = [];
       try {
-        await insertSpendRows(rows, now);
-        return { written: rows.length, rejected };
+        budgetCrossings.push(...(await insertSpendRows(rows, now)));
+        return { written: rows.length, rejected, budgetCrossings };
       } catch (batchError) {
         // A database that answers refused something in the rows: find which, one row at a time, so a bad row
         // costs only itself. A database that does not answer is an outage: the caller keeps the rows and retries.
@@ -447,14 +505,14 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
       let written = 0;
       for (const row of rows) {
         try {
-          await insertSpendRows([row], now);
+          budgetCrossings.push(...(await insertSpendRows([row], now)));
           written++;
         } catch (error) {
           if (!(await databaseAnswers())) throw error;
           rejected.push({ request_id: row.request_id, reason: databaseRefusal(error) });
         }
       }
-      return { written, rejected };
+      return { written, rejected, budgetCrossings };
     },
 
     async list(rawFilter = {}) {
@@ -488,6 +546,8 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
     keys,
     indexes,
     spend,
+    rateLimits: createPostgresRateLimits(prisma, run),
+    budgets: createPostgresBudgets(prisma, run),
     async ping() {
       await run(() => prisma.$queryRaw`SELECT 1`);
     },

@@ -48,7 +48,7 @@ export interface ProxyProcess {
 }
 
 /** A config whose one store searches the fake Milvus with the fake `openai/bench` embedding model. */
-export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: string; logLevel: LogLevel; embeddingCache: boolean; databaseUrl?: string }): Record<string, unknown> {
+export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: string; logLevel: LogLevel; embeddingCache: boolean; databaseUrl?: string; metrics?: boolean }): Record<string, unknown> {
   return {
     vector_store_registry: [
       {
@@ -71,6 +71,7 @@ export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: st
       master_key: BENCH_MASTER_KEY,
       log_level: options.logLevel,
       embedding_cache: { enabled: options.embeddingCache },
+      metrics: { enabled: options.metrics ?? true },
       ...(options.databaseUrl ? { database_url: options.databaseUrl } : {}),
     },
   };
@@ -82,7 +83,7 @@ export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: st
  */
 export async function startProxyProcess(
   processes: ProcessRegistry,
-  options: { name: string; directory: string; config: Record<string, unknown>; nodeFlags?: string[]; workers?: number; startTimeoutMs?: number; cli?: string },
+  options: { name: string; directory: string; config: Record<string, unknown>; nodeFlags?: string[]; workers?: number; startTimeoutMs?: number; cli?: string; env?: Record<string, string> },
 ): Promise<ProxyProcess> {
   const { name, directory } = options;
   await mkdir(directory, { recursive: true });
@@ -95,6 +96,9 @@ export async function startProxyProcess(
   // The bench decides where state lives: a DATABASE_URL or master key from the caller's shell must not leak in.
   delete env["DATABASE_URL"];
   delete env["VS_MASTER_KEY"];
+  // Tracing is on only where a proxy is given OTEL_* variables (the bench compares it on and off).
+  for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
+  Object.assign(env, options.env);
   const args = [...(options.nodeFlags ?? []), options.cli ?? cliPath, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(directory, "data")];
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
   const child = processes.spawn(name, process.execPath, args, { env, stdout: logDescriptor });

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -326,6 +328,19 @@ async function measureThroughput(paths: Array<{ path: BenchPath; hopPid?: number
   return rows;
 }
 
+/** Where the tracing proxy exports its spans: answers every OTLP/HTTP export at once, keeps nothing. */
+async function startOtlpSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  await new Promise<void>((resolveListening) => server.listen(0, "127.0.0.1", resolveListening));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolveClosed) => { server.close(() => resolveClosed()); server.closeAllConnections(); }),
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -397,12 +412,21 @@ async function main(): Promise<void> {
     const endpoints = { milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl };
     const forwarder = await startReportingChild(processes, "bare forwarder", "forwarder-child.js", [upstreams.milvusUrl]);
     const forwarderUrl = forwarderReadySchema.parse(forwarder.message).url;
-    const [main, info, cached] = await Promise.all([
+    const otlpSink = await startOtlpSink();
+    processes.onCleanup("OTLP sink", () => otlpSink.close(), () => undefined);
+    const [main, info, cached, metricsOff, tracingOn] = await Promise.all([
       startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }) }),
       startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...endpoints, logLevel: "info", embeddingCache: false }) }),
       startProxyProcess(processes, { name: "proxy (cache on)", directory: join(directory, "cached"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: true }) }),
+      startProxyProcess(processes, { name: "proxy (metrics off)", directory: join(directory, "metrics-off"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false, metrics: false }) }),
+      startProxyProcess(processes, {
+        name: "proxy (tracing on)",
+        directory: join(directory, "tracing-on"),
+        config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }),
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "none" },
+      }),
     ]);
-    await Promise.all([setUpProxy(main), setUpProxy(info), setUpProxy(cached)]);
+    await Promise.all([setUpProxy(main), setUpProxy(info), setUpProxy(cached), setUpProxy(metricsOff), setUpProxy(tracingOn)]);
     const afterStart = processMemory(main.child.pid);
     log(`  main ${main.url} (pid ${main.child.pid}, ${afterStart?.rssMb.toFixed(0) ?? "?"} MB RSS), info ${info.url}, cached ${cached.url}`);
 
@@ -413,6 +437,8 @@ async function main(): Promise<void> {
       sdkPath(upstreams),
       unifiedSearchPath({ id: "unified", label: "(c) proxy unified search /v1/vector_stores/{name}/search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY, overheadSink: gatewayOverheads }),
       unifiedSearchPath({ id: "unified_info_log", label: "(c) with log_level: info", proxyUrl: info.url, key: BENCH_VIRTUAL_KEY }),
+      unifiedSearchPath({ id: "unified_metrics_off", label: "(c) with general_settings.metrics.enabled: false", proxyUrl: metricsOff.url, key: BENCH_VIRTUAL_KEY }),
+      unifiedSearchPath({ id: "unified_tracing_on", label: "(c) with OpenTelemetry tracing on (OTLP/HTTP to a local sink)", proxyUrl: tracingOn.url, key: BENCH_VIRTUAL_KEY }),
       unifiedSearchPath({ id: "unified_cache_hit", label: "(e) proxy unified search, embedding cache hit", proxyUrl: cached.url, key: BENCH_VIRTUAL_KEY }),
       directMilvusPath(upstreams),
       bareForwarderPath(forwarderUrl),
@@ -422,7 +448,7 @@ async function main(): Promise<void> {
     log(`Latency: ${latencyPaths.length} paths × (${settings.latencyWarmup} warm-up + ${latencyRequests} measured in ${settings.latencyRounds} interleaved rounds), sequential …`);
     let infoBytesBefore = 0;
     const latency = await measureLatency(latencyPaths, settings, {
-      ourPids: [upstreams.pid, forwarder.child.pid, main.child.pid, info.child.pid, cached.child.pid],
+      ourPids: [upstreams.pid, forwarder.child.pid, main.child.pid, info.child.pid, cached.child.pid, metricsOff.child.pid, tracingOn.child.pid],
       cores: machine.cores,
       onRoundsStart: () => {
         gatewayOverheads.length = 0;
@@ -442,6 +468,8 @@ async function main(): Promise<void> {
       overhead("bare_forwarder", "(f) bare Node forwarder", latencyRows, "bare_forwarder", "direct_milvus"),
       overhead("passthrough_vs_forwarder", "(d) proxy passthrough", latencyRows, "passthrough", "bare_forwarder"),
       overhead("info_log", "(c) at log_level info", latencyRows, "unified_info_log", "unified"),
+      overhead("metrics", "(c) with metrics on (the default) vs off", latencyRows, "unified", "unified_metrics_off"),
+      overhead("tracing", "(c) with tracing on vs off", latencyRows, "unified_tracing_on", "unified"),
     ];
     const infoRow = latencyRows.get("unified_info_log");
     const infoRequests = infoRow ? infoRow.latency.count + infoRow.errors : 0;
@@ -455,11 +483,14 @@ async function main(): Promise<void> {
       { path: directMilvusPath(upstreams) },
       { path: bareForwarderPath(forwarderUrl), hopPid: forwarder.child.pid },
       { path: passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), hopPid: main.child.pid },
+      { path: unifiedSearchPath({ id: "unified_metrics_off", label: "(c) metrics off", proxyUrl: metricsOff.url, key: BENCH_VIRTUAL_KEY }), hopPid: metricsOff.child.pid },
+      { path: unifiedSearchPath({ id: "unified_tracing_on", label: "(c) tracing on", proxyUrl: tracingOn.url, key: BENCH_VIRTUAL_KEY }), hopPid: tracingOn.child.pid },
     ];
     log(`Throughput: ${throughputPaths.length} paths × ${settings.concurrency.join("/")} connections × ${settings.throughputMs / 1000} s …`);
     const throughputRows = await measureThroughput(throughputPaths, settings, upstreams.pid);
 
     await forwarder.child.stop();
+    await Promise.all([metricsOff.stop(), tracingOn.stop()]);
 
     // ---- memory at high concurrency
     const beforeHighConcurrency = processMemory(main.child.pid);

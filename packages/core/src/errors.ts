@@ -21,6 +21,8 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  /** LiteLLM's type for a key whose max_budget is spent. */
+  | "budget_exceeded"
   | "upstream_error"
   | "timeout_error"
   | "service_unavailable_error"

@@ -38,6 +38,8 @@ export interface VectorStoresOptions {
 
 export interface SearchCallOptions {
   signal?: AbortSignal;
+  /** Wraps each phase of a search (the proxy's trace spans); absent: the phases run as they are. */
+  phase?: <T>(name: "embedding" | "vector_store", run: () => Promise<T>) => Promise<T>;
 }
 
 /** A search page plus what it took: used by the proxy for its timing headers, logs and spend rows. */
@@ -166,13 +168,14 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     const signalOptions = callOptions.signal ? { signal: callOptions.signal } : {};
 
     const embeddingStarted = performance.now();
-    const embedded = await model.embed([queryText(request.query)], { inputType: "query", ...signalOptions });
+    const embed = () => model.embed([queryText(request.query)], { inputType: "query", ...signalOptions });
+    const embedded = await (callOptions.phase ? callOptions.phase("embedding", embed) : embed());
     const embeddingMs = performance.now() - embeddingStarted;
     const queryVector = embedded.vectors[0];
     if (!queryVector) throw new BadRequestError("The embedding model returned no vector for the query.", { param: "query" });
 
     const searchStarted = performance.now();
-    const result = await provider.search(
+    const search = () => provider.search(
       {
         vectorStoreId: store.vectorStoreId,
         queryVector,
@@ -184,6 +187,7 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
       },
       signalOptions,
     );
+    const result = await (callOptions.phase ? callOptions.phase("vector_store", search) : search());
     const searchMs = performance.now() - searchStarted;
     return {
       page: { object: "vector_store.search_results.page", search_query: request.query, data: result.data },

@@ -70,6 +70,25 @@ export const sharedCacheSettingsSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("redis"), url: z.string().min(1), key_prefix: z.string().default("vs:") }),
 ]);
 
+export const metricsSettingsSchema = z.strictObject({
+  /** `GET /metrics` (Prometheus text format). */
+  enabled: z.boolean().default(true),
+  /**
+   * Absent: `/metrics` is served on the gateway's port and needs the master key. Set: served on this port instead,
+   * without authentication (for a scraper on a private network), and not on the gateway's port.
+   */
+  port: z.number().int().min(0).max(65_535).optional(),
+  /** The address the metrics port listens on (default: the gateway's). */
+  host: z.string().min(1).optional(),
+});
+export type MetricsSettings = z.infer<typeof metricsSettingsSchema>;
+
+export const tracingSettingsSchema = z.strictObject({
+  /** Put the search query's text on the request span (`vs.query`). Off by default: queries may hold personal data. */
+  record_query_text: z.boolean().default(false),
+});
+export type TracingSettings = z.infer<typeof tracingSettingsSchema>;
+
 /**
  * Below this length a master key is guessable: it still starts (LiteLLM's own examples use `sk-1234`), with one
  * warning at start that it is for local use only.
@@ -107,6 +126,9 @@ export const generalSettingsSchema = z
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** On SIGTERM/SIGINT: how long requests in flight may take to finish before the process exits anyway. */
     graceful_shutdown_timeout_seconds: z.number().positive().max(3600).default(10),
+    metrics: metricsSettingsSchema.default({ enabled: true }),
+    /** Traces are configured by the standard OTEL_* environment variables; this only says what spans may carry. */
+    tracing: tracingSettingsSchema.default({ record_query_text: false }),
   });
 // LiteLLM's other general_settings are dropped before parsing (see parseProxyConfig), never accepted silently.
 export type GeneralSettings = z.infer<typeof generalSettingsSchema>;

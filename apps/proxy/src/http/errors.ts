@@ -16,7 +16,11 @@ export function concealFromCaller(c: Context<Env>, concealments: Concealment[]):
 export function errorResponse(error: unknown, c: Context<Env>): Response {
   const record = c.get("record");
   if (VsError.isInstance(error)) {
-    if (record) record.error_code = error.code;
+    if (record) {
+      record.error_code = error.code;
+      const failure = upstreamFailure(error);
+      if (failure) record.upstream_failure = failure;
+    }
     const forVirtualKey = (c.get("caller") as { kind: string } | undefined)?.kind !== "master";
     const isVectorStoreFailure = (error as { upstream?: unknown }).upstream === "vector_store";
     if (error.status >= 500) c.get("logger")?.warn({ err_code: error.code, err_message: error.message }, "upstream or service failure");
@@ -36,6 +40,14 @@ export function errorResponse(error: unknown, c: Context<Env>): Response {
   if (record) record.error_code = "internal_error";
   const body: ErrorBody = { error: { message: "Internal server error. The gateway logged the details.", type: "internal_error", param: null, code: "internal_error" } };
   return c.json(body, 500);
+}
+
+/** For the upstream-errors metric: which upstream, and a code from a small set (never free text). */
+function upstreamFailure(error: VsError): { upstream: string; code: string } | undefined {
+  const failed = error as VsError & { upstream?: unknown; upstreamCode?: unknown; upstreamStatus?: unknown };
+  if (typeof failed.upstream !== "string") return undefined;
+  const code = failed.upstreamCode ?? failed.upstreamStatus ?? (error.status === 504 ? "timeout" : "unreachable");
+  return { upstream: failed.upstream, code: String(code).slice(0, 64) };
 }
 
 /**

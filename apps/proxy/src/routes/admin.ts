@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { BadRequestError, ForbiddenError, NotFoundError } from "@vs/core";
-import type { AuthStore } from "@vs/auth";
+import { budgetWindow, type AuthStore, type KeyInfo } from "@vs/auth";
 import type { CachedIndexLookup, CachedKeyResolver } from "../access-cache.js";
 import { requireMaster } from "../http/auth.js";
 import { readJsonObject } from "../http/body.js";
@@ -23,6 +23,12 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   const { auth, registry, stores, keys, indexes, maxBodyBytes } = options;
   const app = new Hono<Env>();
   const master = requireMaster();
+
+  /** LiteLLM's `spend` and `budget_reset_at`: the spend of the current budget window and when it ends. */
+  async function currentBudget(info: KeyInfo): Promise<{ spend: number; budget_window_start: string; budget_reset_at: string | null }> {
+    const window = budgetWindow(info);
+    return { spend: await auth.budgets.spendInWindow(info.token, window.start), budget_window_start: window.start.toISOString(), budget_reset_at: window.end?.toISOString() ?? null };
+  }
 
   /** Every `allowed_vector_store_indexes[i].index_name` must be a virtual index or a registry store. */
   async function assertGrantsExist(body: Record<string, unknown>): Promise<void> {
@@ -55,7 +61,7 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
     if (caller.kind === "master" && !requested) throw new BadRequestError("key: required query parameter (a key, its hash or its alias)", { param: "key" });
     const info = await auth.keys.info(requested ?? (caller.kind === "virtual" ? caller.token : ""));
     if (!info) throw new NotFoundError("No such key.", { param: "key", code: "key_not_found" });
-    return c.json({ key: info.token, info });
+    return c.json({ key: info.token, info: { ...info, ...(await currentBudget(info)) } });
   });
 
   app.get("/key/list", master, async (c) => {

@@ -9,6 +9,7 @@ import { concealFromCaller } from "../http/errors.js";
 import type { StoreRegistry } from "../store-registry.js";
 import type { StoreResolver } from "../store-resolver.js";
 import type { Guardrails } from "../guardrails.js";
+import { searchPhaseSpans, traceQueryText, tracingActive } from "../observability/tracing.js";
 
 /**
  * The body of `POST /v1/vector_stores/{id}/search`: OpenAI's fields plus what the store's provider lets a caller add
@@ -55,7 +56,9 @@ export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreR
     }
     const storeGuardrails = guardrails.forStore(store.name);
     storeGuardrails.checkQuery(query);
-    const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, { signal: clientSignal(c) });
+    traceQueryText(query);
+    const callOptions = tracingActive() ? { signal: clientSignal(c), phase: searchPhaseSpans({ name: store.name, provider: provider.id }) } : { signal: clientSignal(c) };
+    const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, callOptions);
 
     stores?.touch(store.id);
     record.result_count = outcome.page.data.length;

@@ -1,8 +1,8 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPgvectorTestServer, type PgvectorTestServer } from "@vs/provider-pgvector/testing/pglite";
 import { startTestProxy, type TestProxy } from "./test-support/harness.js";
-import { pgvectorTemplate, templateConfig, vectorStoreFlowTests } from "./test-support/vector-store-flow.js";
+import { HYBRID_QUERY, hybridFixture, pgvectorTemplate, templateConfig, vectorStoreFlowTests } from "./test-support/vector-store-flow.js";
 
 // The OpenAI Vector Stores flow of vector-stores.integration.test.ts, with stores created on pgvector: real pgvector
 // (PGlite's bundled extension over the wire protocol), the offline embedding model, the official clients.
@@ -35,4 +35,14 @@ describe("OpenAI vector stores on pgvector", () => {
       }
     },
   );
+
+  it("ranking_options.hybrid_search is a 400 naming it: pgvector stores have no full-text index", async () => {
+    const { storeId, meaning } = await hybridFixture(proxy);
+    const plain = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY } });
+    expect(plain.status).toBe(200);
+    expect(plain.body.data[0].file_id).toBe(meaning);
+    const hybrid = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0.3, text_weight: 0.7 } } } });
+    expect(hybrid).toMatchObject({ status: 400, body: { error: { param: "ranking_options.hybrid_search", message: expect.stringContaining("ranking_options.hybrid_search") } } });
+    await proxy.call(`/v1/vector_stores/${storeId}`, { method: "DELETE" });
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { MASTER_KEY, startTestProxy, type TestProxy } from "./test-support/harness.js";
 import { describeWithService } from "@vs/test-support/vitest";
-import { FRUIT_TXT, milvusTemplate, templateConfig, vectorStoreFlowTests } from "./test-support/vector-store-flow.js";
+import { FRUIT_TXT, HYBRID_QUERY, hybridFixture, milvusTemplate, templateConfig, vectorStoreFlowTests } from "./test-support/vector-store-flow.js";
 
 // The OpenAI Vector Stores + Files API on Milvus Lite, driven by the official clients exactly as a RAG app would
 // (the flow itself is in test-support/vector-store-flow.ts; vector-stores-pgvector.e2e.test.ts runs it on pgvector).
@@ -19,6 +19,22 @@ describeWithService("milvusLite", "OpenAI vector stores on Milvus Lite", (addres
   });
 
   vectorStoreFlowTests(() => proxy);
+
+  it("ranking_options.hybrid_search fuses BM25 with the dense search: a keyword-only match ranks first with it, not without", async () => {
+    const { storeId, meaning, keyword } = await hybridFixture(proxy);
+    const search = async (extra: Record<string, unknown>) => {
+      const answer = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY, ...extra } });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return (answer.body.data as Array<{ file_id: string; score: number }>).map((row) => row.file_id);
+    };
+    expect((await search({}))[0]).toBe(meaning);
+    expect((await search({ ranking_options: { hybrid_search: { embedding_weight: 0.3, text_weight: 0.7 } } }))[0]).toBe(keyword);
+    // The weights are the caller's: all on the embedding, the dense order is back.
+    expect((await search({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 0 } } }))[0]).toBe(meaning);
+    const invalid = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0, text_weight: 0 } } } });
+    expect(invalid).toMatchObject({ status: 400, body: { error: { param: "ranking_options.hybrid_search" } } });
+    await proxy.call(`/v1/vector_stores/${storeId}`, { method: "DELETE" });
+  }, 120_000);
 
   it("virtual keys: creating needs the grant, the creator reads and writes, others only what they are given", async () => {
     const generate = async (body: Record<string, unknown>) => (await proxy.call("/key/generate", { body })).body.key as string;

@@ -111,6 +111,14 @@ export interface VectorStoreServiceOptions {
 const LAYOUT_METRIC = "cosine" as const;
 
 /**
+ * Every store vs creates asks for full-text indexing too (`ranking_options.hybrid_search`); a provider or engine that
+ * cannot index text creates the store without it, and a hybrid search of it is then a 400 naming the field.
+ */
+function storeLayout(dimensions: number): StoreLayout {
+  return { dimensions, metric: LAYOUT_METRIC, fullText: true };
+}
+
+/**
  * OpenAI's Files and Vector Stores API on the gateway's own stores. State lives in the database (`@vs/auth`'s
  * tables), chunks in the provider's store; the HTTP routes and the SDK are thin layers over this one implementation.
  */
@@ -218,7 +226,7 @@ export class VectorStoreService {
 
     const now = this.clock();
     const id = newId("vs_", now);
-    const layout: StoreLayout = { dimensions, metric: LAYOUT_METRIC };
+    const layout = storeLayout(dimensions);
     const target = { vectorStoreId: id, options: writer.optionsForCreatedStore(template.options, layout) };
     await writer.createStore(target, layout);
     try {
@@ -318,7 +326,7 @@ export class VectorStoreService {
     if (cached) return cached;
     const template = this.options.templates.get(row.template);
     if (!template) throw missingTemplate(row.template, row.id);
-    const layout: StoreLayout = { dimensions: row.dimensions, metric: LAYOUT_METRIC };
+    const layout = storeLayout(row.dimensions);
     const prepared: PreparedStoreLike = {
       provider: template.provider,
       vectorStoreId: row.backend_id,

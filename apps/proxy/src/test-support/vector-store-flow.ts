@@ -174,3 +174,26 @@ export function vectorStoreFlowTests(proxy: () => TestProxy, afterStoreDeleted: 
     await afterStoreDeleted(store.id);
   }, 300_000);
 }
+
+/**
+ * Hybrid search: the query's meaning is in one file, its one rare keyword (a part number) only in the other, which is
+ * about something else. Dense search alone ranks the first file first; BM25 matches only the second.
+ */
+export const HYBRID_QUERY = "I forgot my login credentials, how do I get back into my account? qz7781";
+export const HYBRID_FILES = {
+  meaning: { filename: "account-help.txt", text: "If you cannot sign in because you no longer remember your password, open the sign-in page and choose Recover access; a recovery link is emailed to you." },
+  keyword: { filename: "shipping.txt", text: "Part qz7781 is a steel bracket; it ships from the Rotterdam warehouse on wooden pallets every Tuesday." },
+};
+
+/** A store holding the two hybrid files, both ingested; their file ids by role. */
+export async function hybridFixture(proxy: TestProxy): Promise<{ storeId: string; meaning: string; keyword: string }> {
+  const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: MASTER_KEY, maxRetries: 0 });
+  const store = await client.vectorStores.create({ name: "hybrid" });
+  const ids: Record<string, string> = {};
+  for (const [role, file] of Object.entries(HYBRID_FILES)) {
+    const attached = await client.vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from(file.text), file.filename), { pollIntervalMs: 200 });
+    expect(attached.status).toBe("completed");
+    ids[role] = attached.id;
+  }
+  return { storeId: store.id, meaning: ids["meaning"]!, keyword: ids["keyword"]! };
+}

@@ -202,6 +202,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       maxFileBytes: settings.max_file_upload_bytes,
       queue: { heartbeatSeconds: ingestion.heartbeat_seconds, pollingIntervalSeconds: ingestion.poll_interval_seconds, superviseIntervalSeconds: ingestion.supervise_interval_seconds },
       worker: ingestion.worker ? { concurrency: ingestion.concurrency } : false,
+      expiredStores: { sweepIntervalSeconds: settings.expired_vector_stores.sweep_interval_seconds, graceSeconds: settings.expired_vector_stores.grace_seconds },
       log,
     });
     cleanups.unshift(() => writePath.close());

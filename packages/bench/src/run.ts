@@ -13,6 +13,7 @@ import { BENCH_VIRTUAL_KEY } from "./bench-data.js";
 import { compareBuilds } from "./compare.js";
 import { cpuProfileSchema, summarizeCpuProfile } from "./cpu-profile.js";
 import { runEndToEnd, type EndToEndResult } from "./end-to-end.js";
+import { formatIngestion, runIngestion, type IngestionResult } from "./ingestion.js";
 import { describeError, runSequential, runThroughput, type BenchPath, type CpuClock, type PathClient, type SequentialRun, type ThroughputRun } from "./load.js";
 import { machineFacts } from "./machine.js";
 import { bareForwarderPath, directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
@@ -20,6 +21,7 @@ import { startPrivatePostgres } from "@vs/test-support";
 import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, resetPeakRss, systemBusyCpuMs, type ManagedChild, type ProcessMemory } from "./processes.js";
 import { benchProxyConfig, currentCli, setUpProxy, startProxyProcess, useCli, type ProxyProcess } from "./proxy-process.js";
 import {
+  ingestionSection,
   profileSection,
   renderMarkdown,
   roundedForJson,
@@ -44,6 +46,9 @@ Options:
   --skip-workers       Leave out the --workers 1 vs 2 comparison (it starts a private PostgreSQL).
   --skip-profile       Leave out the CPU profile of the proxy.
   --skip-end-to-end    Leave out the Milvus Lite + local model section.
+  --skip-ingestion     Leave out the ingestion row (Milvus Lite + local model).
+  --ingestion          Only the ingestion row: chunks per second upload → completed against the model's own rate,
+                       printed (docs are not written).
   --output-dir <dir>   Where to write benchmarks.md/json (default: <repository>/docs).
   --compare <cli.js>   Only an A/B of this build's dist/cli.js against another build (a scratch copy with a change):
                        both proxies run at once, measurements alternate between them; printed, docs untouched.
@@ -69,12 +74,13 @@ interface Settings {
   profileMs: number;
   endToEndSearches: number;
   endToEndWarmup: number;
+  ingestionFiles: number;
 }
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { quick, latencyRounds: 2, latencyPerRound: 100, latencyWarmup: 50, throughputMs: 500, throughputWarmupMs: 200, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 1500, endToEndSearches: 20, endToEndWarmup: 3 }
-    : { quick, latencyRounds: 4, latencyPerRound: 500, latencyWarmup: 300, throughputMs: 3000, throughputWarmupMs: 700, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 5000, endToEndSearches: 200, endToEndWarmup: 10 };
+    ? { quick, latencyRounds: 2, latencyPerRound: 100, latencyWarmup: 50, throughputMs: 500, throughputWarmupMs: 200, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 1500, endToEndSearches: 20, endToEndWarmup: 3, ingestionFiles: 1 }
+    : { quick, latencyRounds: 4, latencyPerRound: 500, latencyWarmup: 300, throughputMs: 3000, throughputWarmupMs: 700, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 5000, endToEndSearches: 200, endToEndWarmup: 10, ingestionFiles: 2 };
 }
 
 const started = performance.now();
@@ -349,6 +355,8 @@ async function main(): Promise<void> {
       "skip-workers": { type: "boolean" },
       "skip-profile": { type: "boolean" },
       "skip-end-to-end": { type: "boolean" },
+      "skip-ingestion": { type: "boolean" },
+      ingestion: { type: "boolean" },
       "output-dir": { type: "string" },
       keep: { type: "boolean" },
       cli: { type: "string" },
@@ -384,6 +392,12 @@ async function main(): Promise<void> {
   log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}${values.cli ? `, proxy from ${currentCli()}` : ""}`);
 
   try {
+    if (values.ingestion) {
+      const ingestion = await runIngestion(processes, { directory: join(directory, "ingestion"), files: settings.ingestionFiles, log });
+      process.stdout.write(`\n${ingestionSection(ingestion).join("\n")}\n\n`);
+      if (ingestion.status === "failed") process.exitCode = 1;
+      return;
+    }
     log("Starting the upstreams (fake Milvus REST v2 + OpenAI-compatible embeddings) in a child process …");
     const upstreams = await startUpstreams(processes);
     log(`  Milvus ${upstreams.milvusUrl}, embeddings ${upstreams.embeddingsUrl}`);
@@ -525,6 +539,13 @@ async function main(): Promise<void> {
       else log(`  ${endToEnd.status}: ${endToEnd.reason}`);
     }
 
+    // ---- ingestion
+    let ingestion: IngestionResult = { status: "skipped", reason: "--skip-ingestion" };
+    if (!values["skip-ingestion"]) {
+      ingestion = await runIngestion(processes, { directory: join(directory, "ingestion"), files: settings.ingestionFiles, log });
+      log(`  ${formatIngestion(ingestion)}`);
+    }
+
     // ---- report
     const unifiedOverhead = overheadRows.find((row) => row.id === "unified") as OverheadRow;
     const highest = settings.concurrency[settings.concurrency.length - 1] as number;
@@ -564,6 +585,7 @@ async function main(): Promise<void> {
       ],
       profile,
       endToEnd,
+      ingestion,
       durationSeconds: (performance.now() - started) / 1000,
     };
     await mkdir(outputDirectory, { recursive: true });

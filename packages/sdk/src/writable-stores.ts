@@ -1,6 +1,6 @@
 import { openAuthStore, type AuthStore } from "@vs/auth";
 import { BadRequestError, NotFoundError, type SearchPage } from "@vs/core";
-import { openVectorStoreService, type Actor, type IngestionQueueOptions, type VectorStoreFileObject, type VectorStoreService } from "@vs/stores";
+import { checkNotExpired, openVectorStoreService, type Actor, type IngestionQueueOptions, type VectorStoreFileObject, type VectorStoreService } from "@vs/stores";
 import type { PreparedStore, StoreSearchRequest, VectorStores } from "./vector-stores.js";
 
 export interface WritableVectorStoresOptions {
@@ -67,6 +67,7 @@ export async function openWritableVectorStores(options: WritableVectorStoresOpti
     async search(vectorStoreId, request) {
       const store = await service.findStore(vectorStoreId);
       if (!store) throw new NotFoundError(`No vector store with id "${vectorStoreId}".`, { param: "vector_store_id", code: "vector_store_not_found" });
+      checkNotExpired(store);
       const outcome = await options.vectorStores.searchStore(store.prepared as PreparedStore, request);
       return outcome.page;
     },

@@ -14,8 +14,16 @@ export interface OpenVectorStoreServiceOptions {
   queue?: IngestionQueueOptions;
   /** Run ingestion in this process (default true); `false` only sends jobs, for processes that serve requests only. */
   worker?: boolean | { concurrency?: number; batchSize?: number; batchConcurrency?: number };
+  /**
+   * Deleting stores whose `expires_after` ran out more than `graceSeconds` ago (default: hourly, a 7-day grace), in
+   * processes that run the worker; `false` never deletes them.
+   */
+  expiredStores?: false | { sweepIntervalSeconds?: number; graceSeconds?: number };
   log?: (line: string) => void;
 }
+
+const DEFAULT_SWEEP_INTERVAL_SECONDS = 3600;
+const DEFAULT_EXPIRY_GRACE_SECONDS = 7 * 86_400;
 
 export interface OpenedVectorStoreService {
   service: VectorStoreService;
@@ -38,5 +46,38 @@ export async function openVectorStoreService(options: OpenVectorStoreServiceOpti
     await queue.stop(0).catch(() => undefined);
     throw error;
   }
-  return { service, worker, close: () => queue.stop() };
+  const sweep = worker !== null && options.expiredStores !== false ? startExpirySweep(service, options.expiredStores ?? {}, options.log) : null;
+  return {
+    service,
+    worker,
+    close: async () => {
+      await sweep?.stop();
+      await queue.stop();
+    },
+  };
+}
+
+function startExpirySweep(service: VectorStoreService, settings: { sweepIntervalSeconds?: number; graceSeconds?: number }, log: ((line: string) => void) | undefined): { stop(): Promise<void> } {
+  const graceMs = (settings.graceSeconds ?? DEFAULT_EXPIRY_GRACE_SECONDS) * 1000;
+  let running: Promise<void> | null = null;
+  const run = () => {
+    // A sweep slower than the interval is not started twice.
+    running ??= service
+      .sweepExpiredStores(graceMs)
+      .then((deleted) => {
+        if (deleted.length > 0) log?.(`vector stores: deleted ${deleted.length} expired store(s): ${deleted.join(", ")}`);
+      })
+      .catch((error: unknown) => log?.(`vector stores: the sweep of expired stores failed (retried at the next one): ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(run, (settings.sweepIntervalSeconds ?? DEFAULT_SWEEP_INTERVAL_SECONDS) * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

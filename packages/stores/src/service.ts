@@ -68,6 +68,24 @@ export interface CreatedStore {
   name: string | null;
   prepared: PreparedStoreLike;
   createdByKeyHash: string | null;
+  /** When its `expires_after` ran out (ms since the epoch), as of the read; null when it does not expire. */
+  expiresAtMs: number | null;
+}
+
+/** A search of an expired store: OpenAI answers 400; the store is still there to retrieve, update or delete. */
+export function checkNotExpired(store: Pick<CreatedStore, "id" | "expiresAtMs">, now: number = Date.now()): void {
+  if (store.expiresAtMs !== null && store.expiresAtMs <= now) {
+    throw new BadRequestError(
+      `Vector store "${store.id}" expired at ${new Date(store.expiresAtMs).toISOString()} (expires_after counts from its last activity); set a new expires_after on it, or create a new vector store.`,
+      { param: "vector_store_id", code: "vector_store_expired" },
+    );
+  }
+}
+
+/** When a store's `expires_after` runs out: `days` after its last activity. */
+function expiresAtMs(row: Pick<StoreRow, "expires_after" | "last_active_at">): number | null {
+  const expiresAfter = (row.expires_after ?? null) as ExpiresAfter | null;
+  return expiresAfter === null ? null : row.last_active_at.getTime() + expiresAfter.days * 86_400_000;
 }
 
 interface StoreRow {
@@ -109,6 +127,14 @@ export interface VectorStoreServiceOptions {
 }
 
 const LAYOUT_METRIC = "cosine" as const;
+
+/**
+ * Every store vs creates asks for full-text indexing too (`ranking_options.hybrid_search`); a provider or engine that
+ * cannot index text creates the store without it, and a hybrid search of it is then a 400 naming the field.
+ */
+function storeLayout(dimensions: number): StoreLayout {
+  return { dimensions, metric: LAYOUT_METRIC, fullText: true };
+}
 
 /**
  * OpenAI's Files and Vector Stores API on the gateway's own stores. State lives in the database (`@vs/auth`'s
@@ -218,7 +244,7 @@ export class VectorStoreService {
 
     const now = this.clock();
     const id = newId("vs_", now);
-    const layout: StoreLayout = { dimensions, metric: LAYOUT_METRIC };
+    const layout = storeLayout(dimensions);
     const target = { vectorStoreId: id, options: writer.optionsForCreatedStore(template.options, layout) };
     await writer.createStore(target, layout);
     try {
@@ -274,7 +300,7 @@ export class VectorStoreService {
     if (!id.startsWith("vs_")) return null;
     const row = await this.prisma.vectorStore.findUnique({ where: { id } });
     if (!row) return null;
-    return { id: row.id, name: row.name, prepared: this.preparedFor(row), createdByKeyHash: row.created_by_key_hash };
+    return { id: row.id, name: row.name, prepared: this.preparedFor(row), createdByKeyHash: row.created_by_key_hash, expiresAtMs: expiresAtMs(row) };
   }
 
   async updateStore(id: string, input: UpdateVectorStoreInput): Promise<VectorStoreObject> {
@@ -301,6 +327,33 @@ export class VectorStoreService {
     return { id, object: "vector_store.deleted", deleted: true };
   }
 
+  /**
+   * Deletes the stores whose `expires_after` ran out more than `graceMs` ago, with what vs created for them in the
+   * backend (as `deleteStore`). Until then an expired store answers `status: "expired"`, refuses searches, and can
+   * still be given a new `expires_after`. Safe in several processes at once: a store another one deleted is skipped.
+   * Returns the ids deleted.
+   */
+  async sweepExpiredStores(graceMs: number): Promise<string[]> {
+    const now = this.clock().getTime();
+    // `days` is at least 1, so nothing active within the last day plus the grace can be due.
+    const candidates = await this.prisma.vectorStore.findMany({
+      where: { expires_after: { not: AuthPrisma.DbNull }, last_active_at: { lt: new Date(now - 86_400_000 - graceMs) } },
+      select: { id: true, expires_after: true, last_active_at: true },
+    });
+    const deleted: string[] = [];
+    for (const candidate of candidates) {
+      const expiresAt = expiresAtMs(candidate);
+      if (expiresAt === null || expiresAt + graceMs > now) continue;
+      try {
+        await this.deleteStore(candidate.id);
+        deleted.push(candidate.id);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
+    return deleted;
+  }
+
   /** Records a search (OpenAI's `last_active_at`, which `expires_after` counts from). */
   async touchStore(id: string): Promise<void> {
     await this.prisma.vectorStore.updateMany({ where: { id }, data: { last_active_at: this.clock() } });
@@ -318,7 +371,7 @@ export class VectorStoreService {
     if (cached) return cached;
     const template = this.options.templates.get(row.template);
     if (!template) throw missingTemplate(row.template, row.id);
-    const layout: StoreLayout = { dimensions: row.dimensions, metric: LAYOUT_METRIC };
+    const layout = storeLayout(row.dimensions);
     const prepared: PreparedStoreLike = {
       provider: template.provider,
       vectorStoreId: row.backend_id,
@@ -346,8 +399,9 @@ export class VectorStoreService {
   private async toStoreObject(row: StoreRow): Promise<VectorStoreObject> {
     const { counts, usageBytes } = await this.counts({ vector_store_id: row.id });
     const expiresAfter = (row.expires_after ?? null) as ExpiresAfter | null;
-    const expiresAt = expiresAfter === null ? null : unixSeconds(row.last_active_at) + expiresAfter.days * 86_400;
-    const expired = expiresAt !== null && expiresAt * 1000 <= this.clock().getTime();
+    const expiresAtMsValue = expiresAtMs(row);
+    const expiresAt = expiresAtMsValue === null ? null : Math.floor(expiresAtMsValue / 1000);
+    const expired = expiresAtMsValue !== null && expiresAtMsValue <= this.clock().getTime();
     return {
       id: row.id,
       object: "vector_store",

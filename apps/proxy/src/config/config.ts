@@ -121,6 +121,16 @@ export const generalSettingsSchema = z
         supervise_interval_seconds: z.number().int().min(1).max(600).default(10),
       })
       .default({ worker: true, concurrency: 2, heartbeat_seconds: 30, poll_interval_seconds: 2, supervise_interval_seconds: 10 }),
+    /**
+     * Stores created with `expires_after` answer `status: "expired"` and refuse searches once it runs out; ingestion
+     * processes delete them (and what vs created for them) `grace_seconds` later, looking every `sweep_interval_seconds`.
+     */
+    expired_vector_stores: z
+      .strictObject({
+        sweep_interval_seconds: z.number().min(1).max(86_400).default(3600),
+        grace_seconds: z.number().int().min(0).default(7 * 86_400),
+      })
+      .default({ sweep_interval_seconds: 3600, grace_seconds: 7 * 86_400 }),
     /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
     auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

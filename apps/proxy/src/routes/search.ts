@@ -41,7 +41,7 @@ export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreR
   const app = new Hono<Env>();
 
   const handler = async (c: import("hono").Context<Env, "/:id/search">) => {
-    const store = stores ? await stores.get(c.req.param("id")) : registry.get(c.req.param("id"));
+    const store = stores ? await stores.getForSearch(c.req.param("id")) : registry.get(c.req.param("id"));
     const record = c.get("record");
     record.vector_store = store.name;
     await authorizeStore(c.get("caller"), store, "read", indexes);

@@ -209,7 +209,9 @@ function runQuietly(command, args) {
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     child.once("error", reject);
-    child.once("close", (code) => (code === 0 ? resolveRun() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}\n${lastLines(output, 10)}`))));
+    child.once("close", (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}\n${lastLines(output, 10)}`)),
+    );
   });
 }
 

@@ -13,7 +13,10 @@ import type { Caller } from "./http/context.js";
  */
 class TtlMap<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
-  constructor(private readonly ttlMs: number, private readonly maxEntries = 10_000) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
@@ -37,7 +40,14 @@ class TtlMap<V> {
 }
 
 export function callerFromKey(info: KeyInfo): Extract<Caller, { kind: "virtual" }> {
-  const caller: Extract<Caller, { kind: "virtual" }> = { kind: "virtual", alias: info.key_alias ?? null, token: info.token, models: info.models, indexes: info.allowed_vector_store_indexes, canCreateVectorStores: info.can_create_vector_stores };
+  const caller: Extract<Caller, { kind: "virtual" }> = {
+    kind: "virtual",
+    alias: info.key_alias ?? null,
+    token: info.token,
+    models: info.models,
+    indexes: info.allowed_vector_store_indexes,
+    canCreateVectorStores: info.can_create_vector_stores,
+  };
   if (hasLimits(info)) {
     const { rpm_limit, tpm_limit, max_parallel_requests, max_budget, soft_budget, budget_duration, budget_started_at } = info;
     caller.limits = { rpm_limit, tpm_limit, max_parallel_requests, max_budget, soft_budget, budget_duration, budget_started_at };
@@ -47,7 +57,10 @@ export function callerFromKey(info: KeyInfo): Extract<Caller, { kind: "virtual" 
 
 export class CachedKeyResolver implements VirtualKeyResolver {
   private readonly cache: TtlMap<{ caller: Extract<Caller, { kind: "virtual" }>; expiresAt: number | null }>;
-  constructor(private readonly auth: AuthStore, ttlMs: number) {
+  constructor(
+    private readonly auth: AuthStore,
+    ttlMs: number,
+  ) {
     this.cache = new TtlMap(ttlMs);
   }
 
@@ -71,12 +84,19 @@ export class CachedKeyResolver implements VirtualKeyResolver {
 }
 
 export function indexTarget(index: VirtualIndex): IndexTarget {
-  return { index_name: index.index_name, vector_store_index: index.litellm_params.vector_store_index, vector_store_name: index.litellm_params.vector_store_name };
+  return {
+    index_name: index.index_name,
+    vector_store_index: index.litellm_params.vector_store_index,
+    vector_store_name: index.litellm_params.vector_store_name,
+  };
 }
 
 export class CachedIndexLookup implements IndexLookup {
   private readonly cache: TtlMap<IndexTarget>;
-  constructor(private readonly auth: AuthStore, ttlMs: number) {
+  constructor(
+    private readonly auth: AuthStore,
+    ttlMs: number,
+  ) {
     this.cache = new TtlMap(ttlMs);
   }
 

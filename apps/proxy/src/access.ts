@@ -43,13 +43,20 @@ export async function authorizeStore(caller: Caller, store: RegisteredStore, per
       break;
     }
   }
-  if (!allowed) throw new ForbiddenError(`This key has no '${permission}' permission on vector store "${store.name}".`, { code: "vector_store_not_allowed", param: "vector_store_id" });
+  if (!allowed)
+    throw new ForbiddenError(`This key has no '${permission}' permission on vector store "${store.name}".`, {
+      code: "vector_store_not_allowed",
+      param: "vector_store_id",
+    });
   assertModelAllowed(caller, store.embeddingModel);
 }
 
 export function assertModelAllowed(caller: Caller, model: string | undefined): void {
   if (caller.kind === "master" || caller.models.length === 0 || model === undefined) return;
   if (!caller.models.includes(model)) {
-    throw new ForbiddenError(`This key may not use the embedding model "${model}"; its models are: ${caller.models.join(", ")}.`, { code: "model_not_allowed", param: "litellm_embedding_model" });
+    throw new ForbiddenError(`This key may not use the embedding model "${model}"; its models are: ${caller.models.join(", ")}.`, {
+      code: "model_not_allowed",
+      param: "litellm_embedding_model",
+    });
   }
 }

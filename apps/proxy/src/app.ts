@@ -116,7 +116,17 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.route("/", healthRoutes(options.readiness ?? []));
   app.use("*", authenticate({ masterKeyDigest: options.masterKeyDigest, virtualKeys: options.virtualKeys ?? null }));
   if (options.keyLimits) app.use("*", enforceKeyLimits(options.keyLimits));
-  app.route("/", searchRoutes({ registry: options.registry, stores: options.stores, vectorStores: options.vectorStores, indexes: options.indexes ?? null, maxBodyBytes: options.maxBodyBytes, guardrails: options.guardrails ?? new Guardrails([]) }));
+  app.route(
+    "/",
+    searchRoutes({
+      registry: options.registry,
+      stores: options.stores,
+      vectorStores: options.vectorStores,
+      indexes: options.indexes ?? null,
+      maxBodyBytes: options.maxBodyBytes,
+      guardrails: options.guardrails ?? new Guardrails([]),
+    }),
+  );
   for (const routes of options.routes ?? []) app.route("/", routes);
 
   app.notFound((c) => {

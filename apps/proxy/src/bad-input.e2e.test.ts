@@ -16,13 +16,20 @@ let proxy: TestProxy;
 beforeAll(async () => {
   embeddingServer = await new FakeEmbeddingServer(4, () => [1, 0, 0, 0]).start();
   milvus = await startMilvusRestServer();
-  const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  await post("collections/create", { collectionName: "docs", schema: { fields: [
-    { fieldName: "id", dataType: "Int64", isPrimary: true },
-    { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
-    { fieldName: "topic", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
-    { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
-  ] }, indexParams: [{ fieldName: "vector", metricType: "L2" }] });
+  const post = (endpoint: string, body: unknown) =>
+    fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await post("collections/create", {
+    collectionName: "docs",
+    schema: {
+      fields: [
+        { fieldName: "id", dataType: "Int64", isPrimary: true },
+        { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
+        { fieldName: "topic", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
+        { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
+      ],
+    },
+    indexParams: [{ fieldName: "vector", metricType: "L2" }],
+  });
   await post("entities/insert", { collectionName: "docs", data: [{ id: 1, text: "one", topic: "a", vector: [1, 0, 0, 0] }] });
   proxy = await startTestProxy(`
 vector_store_registry:
@@ -59,7 +66,9 @@ describe("deeply nested JSON", () => {
   });
 
   it("answers 400 (not a 502 'could not reach') for 10,000 levels in searchParams", async () => {
-    const { status, body } = await proxy.call("/v1/vector_stores/docs/search", { body: `{"query":"q","searchParams":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}` });
+    const { status, body } = await proxy.call("/v1/vector_stores/docs/search", {
+      body: `{"query":"q","searchParams":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}`,
+    });
     expect(status).toBe(400);
     expect(body.error.code).toBe("json_too_deep");
     expect(body.error.param).toMatch(/^searchParams(\.a){63}$/);
@@ -102,7 +111,11 @@ describe("NUL characters (PostgreSQL stores none)", () => {
       ["/key/generate", { metadata: { team: ["ok", "x\u0000"] } }, "metadata.team[1]"],
       ["/key/update", { key: "sk-a\u0000b", blocked: true }, "key"],
       ["/key/delete", { key_aliases: ["\u0000"] }, "key_aliases[0]"],
-      ["/v1/indexes", { index_name: "i", litellm_params: { vector_store_index: "docs", vector_store_name: "docs" }, index_info: { "n\u0000": 1 } }, 'index_info["n\\u0000"]'],
+      [
+        "/v1/indexes",
+        { index_name: "i", litellm_params: { vector_store_index: "docs", vector_store_name: "docs" }, index_info: { "n\u0000": 1 } },
+        'index_info["n\\u0000"]',
+      ],
     ];
     for (const [path, body, param] of cases) {
       const answer = await proxy.call(path, { body });
@@ -124,7 +137,13 @@ describe("NUL characters (PostgreSQL stores none)", () => {
       proxy.call("/nothing%00here", { key: null, headers: { "x-request-id": ids[3]! } }),
       proxy.call("/v1/vector_stores/docs/search", { body: { query: "q" }, headers: { "x-request-id": ids[4]! } }),
     ]);
-    expect(answers.map((answer) => (answer.status === 200 ? "ok" : answer.status >= 400 && answer.status < 500 ? "refused" : answer.status))).toEqual(["ok", "refused", "ok", "refused", "ok"]);
+    expect(answers.map((answer) => (answer.status === 200 ? "ok" : answer.status >= 400 && answer.status < 500 ? "refused" : answer.status))).toEqual([
+      "ok",
+      "refused",
+      "ok",
+      "refused",
+      "ok",
+    ]);
     let rows: Array<{ request_id: string; route: string; status_code: number }> = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       await new Promise((done) => setTimeout(done, 200));

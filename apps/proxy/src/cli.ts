@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   const dataDirOption = values["data-dir"] as string | undefined;
   const graceText = values["graceful-shutdown-timeout"] as string | undefined;
   const graceSeconds = graceText === undefined ? undefined : Number(graceText);
-  if (graceSeconds !== undefined && !(graceSeconds > 0 && graceSeconds <= 3600)) fail(`--graceful-shutdown-timeout must be a number of seconds above 0 and at most 3600, got "${graceText}"`);
+  if (graceSeconds !== undefined && !(graceSeconds > 0 && graceSeconds <= 3600))
+    fail(`--graceful-shutdown-timeout must be a number of seconds above 0 and at most 3600, got "${graceText}"`);
   const shutdownGraceMs = graceSeconds === undefined ? undefined : graceSeconds * 1000;
 
   if (cluster.isWorker) {
@@ -112,7 +113,12 @@ async function main(): Promise<void> {
     return;
   }
   const graceMs = shutdownGraceMs ?? config.general_settings.graceful_shutdown_timeout_seconds * 1000;
-  await runCluster({ config, workers, graceMs, dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data") });
+  await runCluster({
+    config,
+    workers,
+    graceMs,
+    dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data"),
+  });
 }
 
 /**
@@ -124,7 +130,10 @@ function stopGracefully(proxy: { shutdownGraceMs: number; close(): Promise<void>
     process.stderr.write(`vs-proxy: still stopping after ${proxy.shutdownGraceMs / 1000} s; exiting\n`);
     process.exit(1);
   }, proxy.shutdownGraceMs).unref();
-  proxy.close().then(() => process.exit(0), () => process.exit(1));
+  proxy.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 }
 
 async function startOrFail<T>(start: () => Promise<T>, port: number): Promise<T> {
@@ -142,7 +151,9 @@ function printBanner(url: string, masterKey: MasterKey, demo?: { store: string; 
   if (masterKey.generated) {
     lines.push(`Master key (generated now, shown only once; its hash is kept in ${masterKey.file}):`, `  ${masterKey.generated}`);
   } else {
-    lines.push(`Master key: from ${masterKey.source === "config" ? "general_settings.master_key" : masterKey.source === "environment" ? "VS_MASTER_KEY" : `${masterKey.file} (generated on the first start and shown then; delete the file to generate a new one)`}`);
+    lines.push(
+      `Master key: from ${masterKey.source === "config" ? "general_settings.master_key" : masterKey.source === "environment" ? "VS_MASTER_KEY" : `${masterKey.file} (generated on the first start and shown then; delete the file to generate a new one)`}`,
+    );
   }
   if (demo) {
     const key = masterKey.generated ?? "$VS_MASTER_KEY";

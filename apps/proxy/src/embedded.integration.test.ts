@@ -35,7 +35,9 @@ describeWithService("milvusLite", "embedded defaults", () => {
         body: JSON.stringify({ query: DEMO_QUERY, max_num_results: 3 }),
       });
       expect(response.status).toBe(200);
-      const page = (await response.json()) as { data: Array<{ score: number; content: Array<{ text: string }>; attributes: { title: string; topic: string } }> };
+      const page = (await response.json()) as {
+        data: Array<{ score: number; content: Array<{ text: string }>; attributes: { title: string; topic: string } }>;
+      };
       expect(page.data).toHaveLength(3);
       expect(page.data[0]!.attributes.topic).toMatch(/keys|indexes|passthrough/);
       expect(page.data[0]!.content[0]!.text.toLowerCase()).toMatch(/key/);
@@ -55,7 +57,11 @@ describeWithService("milvusLite", "embedded defaults", () => {
       // The write path on the embedded defaults: a store on Milvus Lite, the file in PGlite, the local model.
       const client = new OpenAI({ baseURL: `${second.url}/v1`, apiKey: masterKey, maxRetries: 0 });
       const store = await client.vectorStores.create({ name: "notes" });
-      const file = await client.vectorStores.files.uploadAndPoll(store.id, await toFile(Buffer.from("The cafeteria serves lentil soup every Thursday."), "menu.txt"), { pollIntervalMs: 200 });
+      const file = await client.vectorStores.files.uploadAndPoll(
+        store.id,
+        await toFile(Buffer.from("The cafeteria serves lentil soup every Thursday."), "menu.txt"),
+        { pollIntervalMs: 200 },
+      );
       expect(file.status).toBe("completed");
       const hits = await client.vectorStores.search(store.id, { query: "What soup is served on Thursday?" });
       expect(hits.data[0]).toMatchObject({ file_id: file.id, filename: "menu.txt" });

@@ -47,7 +47,11 @@ export function usesEmbeddedMilvus(config: ProxyConfig): boolean {
 }
 
 /** Starts Milvus Lite under the data dir and points every `api_base: embedded` store at it. */
-export async function startEmbeddedMilvus(config: ProxyConfig, dataDir: string, log: (line: string) => void): Promise<{ config: ProxyConfig; server: MilvusLiteServer }> {
+export async function startEmbeddedMilvus(
+  config: ProxyConfig,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<{ config: ProxyConfig; server: MilvusLiteServer }> {
   log("Starting Milvus Lite (embedded) …");
   const server = await startMilvusLite({ dataDir: join(dataDir, "milvus-lite"), onProgress: (line: string) => log(`  ${line}`) });
   log(`Milvus Lite listening on ${server.address}`);
@@ -71,7 +75,12 @@ export function demoCorpusPath(): string {
 
 async function expectSuccess(transport: MilvusTransport, endpoint: string, body: Record<string, unknown>): Promise<unknown> {
   const answer = await transport.call(endpoint, body);
-  if (!isMilvusSuccess(answer.code)) throw new UpstreamError({ upstream: "vector_store", message: `Milvus ${endpoint} failed while loading the demo collection: ${answer.message ?? "unknown error"}`, upstreamCode: answer.code });
+  if (!isMilvusSuccess(answer.code))
+    throw new UpstreamError({
+      upstream: "vector_store",
+      message: `Milvus ${endpoint} failed while loading the demo collection: ${answer.message ?? "unknown error"}`,
+      upstreamCode: answer.code,
+    });
   return answer.data;
 }
 
@@ -79,13 +88,23 @@ async function expectSuccess(transport: MilvusTransport, endpoint: string, body:
  * Loads the shipped corpus into the demo collection once: embeds it with the local model (progress on stderr) and
  * inserts it. A marker with the corpus hash makes later starts skip the work; a changed corpus reloads.
  */
-export async function loadDemoCollection(options: { vectorStores: VectorStores; milvus: MilvusProvider; apiBase: string; dataDir: string; log: (line: string) => void; progress?: (done: number, total: number) => void }): Promise<void> {
+export async function loadDemoCollection(options: {
+  vectorStores: VectorStores;
+  milvus: MilvusProvider;
+  apiBase: string;
+  dataDir: string;
+  log: (line: string) => void;
+  progress?: (done: number, total: number) => void;
+}): Promise<void> {
   const { vectorStores, milvus, apiBase, dataDir, log } = options;
   const text = await readFile(demoCorpusPath(), "utf8");
   const corpusHash = createHash("sha256").update(text).digest("hex");
   const markerFile = join(dataDir, "demo-collection.json");
   const { transport } = milvus.transportFor({ api_base: apiBase });
-  const marker = await readFile(markerFile, "utf8").then((content) => JSON.parse(content) as { corpus_sha256?: string }, () => null);
+  const marker = await readFile(markerFile, "utf8").then(
+    (content) => JSON.parse(content) as { corpus_sha256?: string },
+    () => null,
+  );
   const exists = ((await expectSuccess(transport, "collections/has", { collectionName: DEMO_COLLECTION })) as { has?: boolean } | undefined)?.has === true;
   if (exists && marker?.corpus_sha256 === corpusHash) return;
 
@@ -112,7 +131,10 @@ export async function loadDemoCollection(options: { vectorStores: VectorStores; 
   const batchSize = 50;
   for (let start = 0; start < passages.length; start += batchSize) {
     const batch = passages.slice(start, start + batchSize);
-    const { vectors } = await model.embed(batch.map((passage) => `${passage.title}. ${passage.text}`), { inputType: "document" });
+    const { vectors } = await model.embed(
+      batch.map((passage) => `${passage.title}. ${passage.text}`),
+      { inputType: "document" },
+    );
     await expectSuccess(transport, "entities/insert", {
       collectionName: DEMO_COLLECTION,
       data: batch.map((passage, index) => ({ id: passage.id, title: passage.title, topic: passage.topic, text: passage.text, embedding: vectors[index] })),
@@ -143,8 +165,14 @@ export function probeTcp(address: string, timeoutMs = 1000): Promise<void> {
   const port = Number(address.slice(separator + 1));
   return new Promise((resolvePromise, reject) => {
     const socket = connect({ host, port, timeout: timeoutMs });
-    socket.once("connect", () => { socket.destroy(); resolvePromise(); });
-    socket.once("timeout", () => { socket.destroy(); reject(new Error(`no answer from ${address} within ${timeoutMs} ms`)); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolvePromise();
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      reject(new Error(`no answer from ${address} within ${timeoutMs} ms`));
+    });
     socket.once("error", (error) => reject(new Error(`cannot connect to ${address}: ${error.message}`)));
   });
 }

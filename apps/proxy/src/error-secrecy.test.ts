@@ -24,7 +24,8 @@ async function startFakeMilvus(): Promise<{ url: string; close(): Promise<void> 
         return;
       }
       response.setHeader("content-type", "application/json");
-      if (collectionName === "leaky_collection") response.end(JSON.stringify({ code: 1800, message: `user hasn't authenticated: invalid password ${PASSWORD} for root` }));
+      if (collectionName === "leaky_collection")
+        response.end(JSON.stringify({ code: 1800, message: `user hasn't authenticated: invalid password ${PASSWORD} for root` }));
       else response.end(JSON.stringify({ code: 100, message: `collection not found[database=default][collection=${collectionName}]` }));
     });
   });
@@ -61,7 +62,12 @@ describe("errors from the vector store", () => {
       api_key: "${TOKEN}"
       litellm_embedding_model: test-embedding
       milvus_text_field: text`;
-    const logStream = new Writable({ write(chunk, _encoding, done) { logLines.push(String(chunk)); done(); } });
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    });
     proxy = await startTestProxy(
       `
 model_list:
@@ -74,8 +80,15 @@ general_settings:
       { extra: { logger: pino({ level: "info" }, logStream) } },
     );
     const grants = [];
-    for (const [index, real, storeName] of [["idx-docs", "hidden_real_collection", "docs"], ["idx-leaky", "leaky_collection", "leaky"], ["idx-boom", "boom_collection", "boom"], ["idx-down", "down_collection", "down"]] as const) {
-      const created = await proxy.call("/v1/indexes", { body: { index_name: index, litellm_params: { vector_store_index: real, vector_store_name: storeName } } });
+    for (const [index, real, storeName] of [
+      ["idx-docs", "hidden_real_collection", "docs"],
+      ["idx-leaky", "leaky_collection", "leaky"],
+      ["idx-boom", "boom_collection", "boom"],
+      ["idx-down", "down_collection", "down"],
+    ] as const) {
+      const created = await proxy.call("/v1/indexes", {
+        body: { index_name: index, litellm_params: { vector_store_index: real, vector_store_name: storeName } },
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       grants.push({ index_name: index, index_permissions: ["read"] });
     }

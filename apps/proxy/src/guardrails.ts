@@ -27,7 +27,9 @@ export class Guardrails {
       const stores = params.vector_stores ? new Set(params.vector_stores) : null;
       if (params.guardrail === "max_query_length") return { name, stores, maxCharacters: params.max_characters };
       const patterns = params.patterns.map((pattern) => new RegExp(pattern, params.flags.includes("g") ? params.flags : `${params.flags}g`));
-      return params.guardrail === "block_patterns" ? { name, stores, block: patterns } : { name, stores, redact: { patterns, replacement: params.replacement } };
+      return params.guardrail === "block_patterns"
+        ? { name, stores, block: patterns }
+        : { name, stores, redact: { patterns, replacement: params.replacement } };
     });
   }
 
@@ -54,7 +56,10 @@ function compose(applicable: Compiled[]): StoreGuardrails {
       const text = queryText(query);
       for (const entry of applicable) {
         if (entry.maxCharacters !== undefined && text.length > entry.maxCharacters) {
-          throw new BadRequestError(`query: longer than ${entry.maxCharacters} characters (guardrail "${entry.name}")`, { param: "query", code: "guardrail_blocked" });
+          throw new BadRequestError(`query: longer than ${entry.maxCharacters} characters (guardrail "${entry.name}")`, {
+            param: "query",
+            code: "guardrail_blocked",
+          });
         }
         for (const pattern of entry.block ?? []) {
           pattern.lastIndex = 0;

@@ -45,14 +45,25 @@ async function startSlowEmbeddingServer(delayMs: number): Promise<SlowEmbeddingS
       await sleep(state.delayMs);
       state.inputs.push(...input);
       response.setHeader("content-type", "application/json");
-      response.end(JSON.stringify({ object: "list", model: "slow", data: input.map((item, index) => ({ object: "embedding", index, embedding: vectorFor(item) })), usage: { prompt_tokens: input.length, total_tokens: input.length } }));
+      response.end(
+        JSON.stringify({
+          object: "list",
+          model: "slow",
+          data: input.map((item, index) => ({ object: "embedding", index, embedding: vectorFor(item) })),
+          usage: { prompt_tokens: input.length, total_tokens: input.length },
+        }),
+      );
     });
     request.on("error", () => undefined);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   return Object.assign(state, {
     apiBase: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
-    close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   });
 }
 
@@ -96,7 +107,9 @@ async function freePort(): Promise<number> {
 
 async function startProxyProcess(configPath: string, dataDir: string): Promise<ProxyChild> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, "--workers", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, "--workers", "1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (chunk) => (output = (output + chunk).slice(-8000)));
   child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-8000)));
@@ -105,7 +118,10 @@ async function startProxyProcess(configPath: string, dataDir: string): Promise<P
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`proxy exited during start:\n${output}`);
-    const ready = await fetch(`${url}/health/liveliness`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/health/liveliness`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`proxy did not start:\n${output}`);
     await sleep(200);
@@ -151,7 +167,9 @@ async function waitForFile(url: string, store: string, file: string, timeoutMs: 
 
 /** Distinct sentences, so every chunk has its own text (and its own vector). */
 function longText(tag: string, sentences: number): string {
-  return Array.from({ length: sentences }, (_, index) => `In ${tag}, observation number ${index} recorded a distinct measurement of ${index * 7} units.`).join(" ");
+  return Array.from({ length: sentences }, (_, index) => `In ${tag}, observation number ${index} recorded a distinct measurement of ${index * 7} units.`).join(
+    " ",
+  );
 }
 
 const STATIC_100 = { type: "static", static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } };
@@ -210,7 +228,10 @@ describeWithService("milvusLite", "ingestion durability", (milvus) => {
     const chunks = content.body.data.map((part: { text: string }) => part.text) as string[];
     expect(chunks.length).toBeGreaterThan(64);
     for (const chunk of [chunks[0]!, chunks[Math.floor(chunks.length / 2)]!, chunks.at(-1)!]) {
-      const hits = (await call(second.url, `/v1/vector_stores/${store}/search`, { query: chunk, max_num_results: 5 })).body.data as Array<{ content: Array<{ text: string }>; file_id: string }>;
+      const hits = (await call(second.url, `/v1/vector_stores/${store}/search`, { query: chunk, max_num_results: 5 })).body.data as Array<{
+        content: Array<{ text: string }>;
+        file_id: string;
+      }>;
       expect(hits[0]).toMatchObject({ file_id: file, content: [{ text: chunk }] });
       expect(hits.filter((hit) => hit.content[0]!.text === chunk)).toHaveLength(1);
     }
@@ -239,7 +260,10 @@ describeWithService("milvusLite", "ingestion durability", (milvus) => {
       const embedded = embeddings.inputs.slice(inputsBefore);
       const counts = new Map<string, number>();
       for (const text of embedded) counts.set(text, (counts.get(text) ?? 0) + 1);
-      expect([...counts.values()].every((count) => count === 1), "a chunk was embedded twice").toBe(true);
+      expect(
+        [...counts.values()].every((count) => count === 1),
+        "a chunk was embedded twice",
+      ).toBe(true);
       for (const [index, file] of files.entries()) {
         const content = await call(two!.url, `/v1/vector_stores/${store}/files/${file}/content`);
         for (const part of content.body.data as Array<{ text: string }>) expect(counts.get(part.text), `f${index}.txt`).toBe(1);

@@ -41,7 +41,9 @@ function limitSuite(name: string, redisUrl: () => string | undefined) {
 
     const grant = [{ index_name: "docs", index_permissions: ["read"] }];
     const newKey = async (limits: Record<string, unknown>) => {
-      const generated = await first.call("/key/generate", { body: { key_alias: `k-${randomBytes(4).toString("hex")}`, allowed_vector_store_indexes: grant, ...limits } });
+      const generated = await first.call("/key/generate", {
+        body: { key_alias: `k-${randomBytes(4).toString("hex")}`, allowed_vector_store_indexes: grant, ...limits },
+      });
       expect(generated.status).toBe(200);
       return generated.body.key as string;
     };
@@ -125,7 +127,12 @@ function limitSuite(name: string, redisUrl: () => string | undefined) {
       for (const proxy of [first, second]) {
         const refused = await search(proxy, key);
         expect(refused.status).toBe(400);
-        expect(refused.body.error).toEqual({ message: `Budget has been exceeded! Current cost: ${info.spend}, Max budget: ${2 * COST_PER_MISS}`, type: "budget_exceeded", param: null, code: "400" });
+        expect(refused.body.error).toEqual({
+          message: `Budget has been exceeded! Current cost: ${info.spend}, Max budget: ${2 * COST_PER_MISS}`,
+          type: "budget_exceeded",
+          param: null,
+          code: "400",
+        });
       }
       const windowEnd = Date.parse(info.budget_reset_at);
       await sleep(Math.max(0, windowEnd - Date.now()) + 100);

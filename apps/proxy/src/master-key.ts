@@ -27,7 +27,11 @@ export function matchesDigest(candidate: string, digest: Buffer): boolean {
  * The proxy never runs without auth: the configured `master_key`, else `VS_MASTER_KEY`, else one generated on the
  * first start whose hash is kept in the data dir (so a restart keeps it). The generated key is shown once.
  */
-export async function resolveMasterKey(options: { configured?: string | undefined; env?: Record<string, string | undefined>; dataDir: string }): Promise<MasterKey> {
+export async function resolveMasterKey(options: {
+  configured?: string | undefined;
+  env?: Record<string, string | undefined>;
+  dataDir: string;
+}): Promise<MasterKey> {
   if (options.configured) return { digest: sha256(options.configured), source: "config" };
   const fromEnv = (options.env ?? process.env)["VS_MASTER_KEY"];
   if (fromEnv) return { digest: sha256(fromEnv), source: "environment" };
@@ -40,12 +44,17 @@ export async function resolveMasterKey(options: { configured?: string | undefine
   }
   if (text !== undefined) {
     const stored = parseJson(text) as { sha256?: unknown } | undefined;
-    if (typeof stored?.sha256 === "string" && /^[0-9a-f]{64}$/.test(stored.sha256)) return { digest: Buffer.from(stored.sha256, "hex"), source: "data_dir", file };
+    if (typeof stored?.sha256 === "string" && /^[0-9a-f]{64}$/.test(stored.sha256))
+      return { digest: Buffer.from(stored.sha256, "hex"), source: "data_dir", file };
     throw new ConfigurationError(`${file} is not a master key file; delete it to generate a new key`, { code: "invalid_master_key_file" });
   }
   const key = `sk-${randomBytes(24).toString("base64url")}`;
   await ensureWritableDataDir(options.dataDir);
-  await writeFile(file, JSON.stringify({ sha256: sha256(key).toString("hex"), created_at: new Date().toISOString(), hint: `sk-…${key.slice(-4)}` }, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  await writeFile(
+    file,
+    JSON.stringify({ sha256: sha256(key).toString("hex"), created_at: new Date().toISOString(), hint: `sk-…${key.slice(-4)}` }, null, 2) + "\n",
+    { mode: 0o600, flag: "wx" },
+  );
   return { digest: sha256(key), source: "generated", generated: key, file };
 }
 

@@ -23,7 +23,12 @@ function histogram(text: string, name: string, labels: Record<string, string>) {
   const lines = text
     .split("\n")
     .filter((line) => line === `# TYPE ${name} histogram` || (line.startsWith(`${name}_`) && wanted.every((pair) => line.includes(pair))))
-    .map((line) => line.replace(/\{([^}]*)\}/, (_, inside: string) => { const le = /le="[^"]*"/.exec(inside); return le ? `{${le[0]}}` : ""; }));
+    .map((line) =>
+      line.replace(/\{([^}]*)\}/, (_, inside: string) => {
+        const le = /le="[^"]*"/.exec(inside);
+        return le ? `{${le[0]}}` : "";
+      }),
+    );
   const parsed = parsePrometheusTextFormat(lines.join("\n") + "\n");
   expect(parsed).toHaveLength(1);
   expect(parsed[0]!.type).toBe("HISTOGRAM");
@@ -42,7 +47,9 @@ describe("GET /metrics", () => {
   beforeAll(async () => {
     backends = await startSearchBackends({ embeddingDelayMs: EMBEDDING_DELAY_MS, tokensPerCall: 5 });
     proxy = await startTestProxy(backends.yaml());
-    const generated = await proxy.call("/key/generate", { body: { key_alias: "alpha", allowed_vector_store_indexes: [{ index_name: "docs", index_permissions: ["read"] }] } });
+    const generated = await proxy.call("/key/generate", {
+      body: { key_alias: "alpha", allowed_vector_store_indexes: [{ index_name: "docs", index_permissions: ["read"] }] },
+    });
     alphaKey = generated.body.key;
   }, 60_000);
 
@@ -106,7 +113,10 @@ describe("GET /metrics", () => {
     expect(total.buckets?.["1"]).toBe("6");
 
     expect(sample(families, "vs_embedding_tokens_total", { vector_store: "docs", key_alias: "alpha" })?.value).toBe("10");
-    expect(Number(sample(families, "vs_embedding_cost_usd_total", { vector_store: "docs", key_alias: "alpha" })?.value)).toBeCloseTo(10 * INPUT_COST_PER_TOKEN, 12);
+    expect(Number(sample(families, "vs_embedding_cost_usd_total", { vector_store: "docs", key_alias: "alpha" })?.value)).toBeCloseTo(
+      10 * INPUT_COST_PER_TOKEN,
+      12,
+    );
     expect(sample(families, "vs_embedding_cache_hits_total", {})?.value).toBe("2");
     expect(sample(families, "vs_embedding_cache_misses_total", {})?.value).toBe("2");
     expect(sample(families, "vs_upstream_errors_total", { upstream: "vector_store", code: "1100" })?.value).toBe("1");

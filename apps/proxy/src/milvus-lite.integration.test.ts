@@ -17,11 +17,21 @@ const ROWS = 2000;
 const RECENT_FROM = 1901; // ids ≥ this live in partition "recent"
 const METRICS: Metric[] = ["L2", "IP", "COSINE"];
 
-interface Row { id: number; text: string; category: number; vec: number[] }
+interface Row {
+  id: number;
+  text: string;
+  category: number;
+  vec: number[];
+}
 
 describeWithService("milvusLite", "search against Milvus Lite", (address) => {
   const random = seededRandom(7);
-  const rows: Row[] = Array.from({ length: ROWS }, (_, index) => ({ id: index + 1, text: `passage number ${index + 1}`, category: index % 10, vec: Array.from({ length: DIM }, () => random() * 2 - 1) }));
+  const rows: Row[] = Array.from({ length: ROWS }, (_, index) => ({
+    id: index + 1,
+    text: `passage number ${index + 1}`,
+    category: index % 10,
+    vec: Array.from({ length: DIM }, () => random() * 2 - 1),
+  }));
   const queries = Array.from({ length: 4 }, () => Array.from({ length: DIM }, () => random() * 2 - 1));
   const run = `${Date.now().toString(36)}${Math.floor(random() * 1e6)}`;
   const collection = (metric: Metric) => `it_${metric.toLowerCase()}_${run}`;
@@ -60,12 +70,16 @@ describeWithService("milvusLite", "search against Milvus Lite", (address) => {
     for (const metric of METRICS) {
       await ok("collections/create", {
         collectionName: collection(metric),
-        schema: { autoId: false, enableDynamicField: false, fields: [
-          { fieldName: "id", dataType: "Int64", isPrimary: true },
-          { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 128 } },
-          { fieldName: "category", dataType: "Int64" },
-          { fieldName: "vec", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
-        ] },
+        schema: {
+          autoId: false,
+          enableDynamicField: false,
+          fields: [
+            { fieldName: "id", dataType: "Int64", isPrimary: true },
+            { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 128 } },
+            { fieldName: "category", dataType: "Int64" },
+            { fieldName: "vec", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
+          ],
+        },
         // FLAT: an exact index, so brute force is the right expectation (AUTOINDEX is approximate).
         indexParams: [{ fieldName: "vec", metricType: metric, indexName: "vec_index", indexType: "FLAT" }],
       });
@@ -82,7 +96,8 @@ describeWithService("milvusLite", "search against Milvus Lite", (address) => {
     }
     await client.closeConnection();
 
-    const stores = METRICS.map((metric) => `
+    const stores = METRICS.map(
+      (metric) => `
   - vector_store_name: lite-${metric.toLowerCase()}
     litellm_params:
       vector_store_id: ${collection(metric)}
@@ -90,7 +105,8 @@ describeWithService("milvusLite", "search against Milvus Lite", (address) => {
       api_base: grpc://${address}
       litellm_embedding_model: test-embedding
       milvus_text_field: text
-      annsField: vec`).join("");
+      annsField: vec`,
+    ).join("");
     proxy = await startTestProxy(`
 model_list:
   - model_name: test-embedding
@@ -106,10 +122,20 @@ vector_store_registry:${stores}
 general_settings: { master_key: ${MASTER_KEY} }
 `);
     for (const metric of METRICS) {
-      const created = await proxy.call("/v1/indexes", { body: { index_name: `idx-${metric.toLowerCase()}`, litellm_params: { vector_store_index: collection(metric), vector_store_name: `lite-${metric.toLowerCase()}` } } });
+      const created = await proxy.call("/v1/indexes", {
+        body: {
+          index_name: `idx-${metric.toLowerCase()}`,
+          litellm_params: { vector_store_index: collection(metric), vector_store_name: `lite-${metric.toLowerCase()}` },
+        },
+      });
       expect(created.status).toBe(201);
     }
-    const generated = await proxy.call("/key/generate", { body: { key_alias: "integration", allowed_vector_store_indexes: METRICS.map((metric) => ({ index_name: `idx-${metric.toLowerCase()}`, index_permissions: ["read"] })) } });
+    const generated = await proxy.call("/key/generate", {
+      body: {
+        key_alias: "integration",
+        allowed_vector_store_indexes: METRICS.map((metric) => ({ index_name: `idx-${metric.toLowerCase()}`, index_permissions: ["read"] })),
+      },
+    });
     expect(generated.status).toBe(200);
     virtualKey = generated.body.key;
   }, 240_000);
@@ -122,14 +148,32 @@ general_settings: { master_key: ${MASTER_KEY} }
   });
 
   type Params = Record<string, unknown>;
-  type Search = (metric: Metric, params: Params) => Promise<{ ids: number[]; data: Array<{ score: number; distance?: number; content: Array<{ text: string }>; attributes: Record<string, unknown> }> }>;
+  type Search = (
+    metric: Metric,
+    params: Params,
+  ) => Promise<{ ids: number[]; data: Array<{ score: number; distance?: number; content: Array<{ text: string }>; attributes: Record<string, unknown> }> }>;
 
-  const toResult = (data: Array<{ score: number; content: Array<{ text: string }>; attributes: Record<string, unknown> }>) => ({ data, ids: data.map((row) => Number(row.attributes["id"])) });
+  const toResult = (data: Array<{ score: number; content: Array<{ text: string }>; attributes: Record<string, unknown> }>) => ({
+    data,
+    ids: data.map((row) => Number(row.attributes["id"])),
+  });
   const embedding = () => ({ litellm_embedding_model: "openai/test-embedding", litellm_embedding_config: { api_base: embeddingBase, api_key: "test-key" } });
 
   const paths: Record<string, Search> = {
     "sdk-grpc": async (metric, params) =>
-      toResult((await vectorStores.search({ vector_store_id: collection(metric), custom_llm_provider: "milvus", api_base: `grpc://${address}`, milvus_text_field: "text", annsField: "vec", ...embedding(), ...params } as never)).data),
+      toResult(
+        (
+          await vectorStores.search({
+            vector_store_id: collection(metric),
+            custom_llm_provider: "milvus",
+            api_base: `grpc://${address}`,
+            milvus_text_field: "text",
+            annsField: "vec",
+            ...embedding(),
+            ...params,
+          } as never)
+        ).data,
+      ),
     proxy: async (metric, params) => {
       const { partitionNames, annsField: _annsField, ...body } = params;
       const store = partitionNames ? "lite-l2-recent" : `lite-${metric.toLowerCase()}`;
@@ -138,11 +182,25 @@ general_settings: { master_key: ${MASTER_KEY} }
       return toResult(response.body.data);
     },
     "sdk-rest (via the passthrough)": async (metric, params) =>
-      toResult((await vectorStores.search({ vector_store_id: `idx-${metric.toLowerCase()}`, custom_llm_provider: "milvus", api_base: `${proxy.url}/milvus`, api_key: virtualKey, milvus_text_field: "text", annsField: "vec", ...embedding(), ...params } as never)).data),
+      toResult(
+        (
+          await vectorStores.search({
+            vector_store_id: `idx-${metric.toLowerCase()}`,
+            custom_llm_provider: "milvus",
+            api_base: `${proxy.url}/milvus`,
+            api_key: virtualKey,
+            milvus_text_field: "text",
+            annsField: "vec",
+            ...embedding(),
+            ...params,
+          } as never)
+        ).data,
+      ),
   };
 
   it("a virtual key searches only the stores its indexes map to, with only its embedding models", async () => {
-    const grant = (models: string[]) => proxy.call("/key/generate", { body: { models, allowed_vector_store_indexes: [{ index_name: "idx-l2", index_permissions: ["read"] }] } });
+    const grant = (models: string[]) =>
+      proxy.call("/key/generate", { body: { models, allowed_vector_store_indexes: [{ index_name: "idx-l2", index_permissions: ["read"] }] } });
     const key = (await grant([])).body.key as string;
     const allowed = await proxy.call("/v1/vector_stores/lite-l2/search", { body: { query: "query 0" }, key });
     expect(allowed.status).toBe(200);
@@ -180,11 +238,23 @@ general_settings: { master_key: ${MASTER_KEY} }
     });
 
     it(`${path}: filter, filters and both combined`, async () => {
-      expect((await search("COSINE", { query: "query 2", filter: "category == 3" })).ids).toEqual(expected("COSINE", 2, { filter: (row) => row.category === 3 }));
-      const compound = { type: "and", filters: [{ key: "category", type: "gte", value: 5 }, { key: "category", type: "ne", value: 7 }] };
-      expect((await search("COSINE", { query: "query 2", filters: compound })).ids).toEqual(expected("COSINE", 2, { filter: (row) => row.category >= 5 && row.category !== 7 }));
+      expect((await search("COSINE", { query: "query 2", filter: "category == 3" })).ids).toEqual(
+        expected("COSINE", 2, { filter: (row) => row.category === 3 }),
+      );
+      const compound = {
+        type: "and",
+        filters: [
+          { key: "category", type: "gte", value: 5 },
+          { key: "category", type: "ne", value: 7 },
+        ],
+      };
+      expect((await search("COSINE", { query: "query 2", filters: compound })).ids).toEqual(
+        expected("COSINE", 2, { filter: (row) => row.category >= 5 && row.category !== 7 }),
+      );
       const inList = { key: "category", type: "in", value: [1, 2] };
-      expect((await search("L2", { query: "query 2", filter: "id > 1000", filters: inList })).ids).toEqual(expected("L2", 2, { filter: (row) => row.id > 1000 && [1, 2].includes(row.category) }));
+      expect((await search("L2", { query: "query 2", filter: "id > 1000", filters: inList })).ids).toEqual(
+        expected("L2", 2, { filter: (row) => row.id > 1000 && [1, 2].includes(row.category) }),
+      );
     });
 
     it(`${path}: outputFields, searchParams and partitionNames`, async () => {

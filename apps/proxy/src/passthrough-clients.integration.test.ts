@@ -34,7 +34,8 @@ describeWithService("milvusLite", "Milvus passthrough with the official Node Htt
   let proxy: TestProxy;
   let readWriteKey: string;
   let readOnlyKey: string;
-  const client = (token: string, database?: string) => new HttpClient({ endpoint: `${proxy.url}/milvus`, token, ...(database === undefined ? {} : { database }) });
+  const client = (token: string, database?: string) =>
+    new HttpClient({ endpoint: `${proxy.url}/milvus`, token, ...(database === undefined ? {} : { database }) });
   const vector = (seed: number) => [1, seed, seed * 2, 0.5].map((value) => value / 10);
 
   beforeAll(async () => {
@@ -48,10 +49,14 @@ vector_store_registry:
 general_settings:
   master_key: ${MASTER_KEY}
 `);
-    const created = await proxy.call("/v1/indexes", { body: { index_name: indexName, litellm_params: { vector_store_index: realCollection, vector_store_name: "milvus-store" } } });
+    const created = await proxy.call("/v1/indexes", {
+      body: { index_name: indexName, litellm_params: { vector_store_index: realCollection, vector_store_name: "milvus-store" } },
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const generate = async (permissions: string[]) => {
-      const generated = await proxy.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: indexName, index_permissions: permissions }] } });
+      const generated = await proxy.call("/key/generate", {
+        body: { allowed_vector_store_indexes: [{ index_name: indexName, index_permissions: permissions }] },
+      });
       expect(generated.status, JSON.stringify(generated.body)).toBe(200);
       return generated.body.key as string;
     };
@@ -68,26 +73,47 @@ general_settings:
     const milvus = client(readWriteKey);
     expect(await milvus.createCollection({ collectionName: indexName, dimension: 4, metricType: "COSINE" } as never)).toMatchObject({ code: 0 });
     expect(await milvus.hasCollection({ collectionName: indexName } as never)).toEqual({ code: 0, data: { has: true } });
-    const described = (await milvus.describeCollection({ collectionName: indexName } as never)) as unknown as { code: number; data: { collectionName: string; fields: Array<{ name: string; type: string }> } };
+    const described = (await milvus.describeCollection({ collectionName: indexName } as never)) as unknown as {
+      code: number;
+      data: { collectionName: string; fields: Array<{ name: string; type: string }> };
+    };
     expect(described.code).toBe(0);
     expect(described.data.collectionName).toBe(indexName);
-    expect(described.data.fields.map((field) => [field.name, field.type])).toEqual([["id", "Int64"], ["vector", "FloatVector"]]);
+    expect(described.data.fields.map((field) => [field.name, field.type])).toEqual([
+      ["id", "Int64"],
+      ["vector", "FloatVector"],
+    ]);
     expect(JSON.stringify(described)).not.toContain(realCollection);
 
-    const inserted = (await milvus.insert({ collectionName: indexName, data: [{ id: rawJson(BIG_ID), vector: vector(1) }, { id: 7, vector: vector(5), tag: "seven" }] } as never)) as { code: number; data: { insertCount: number; insertIds: unknown[] } };
+    const inserted = (await milvus.insert({
+      collectionName: indexName,
+      data: [
+        { id: rawJson(BIG_ID), vector: vector(1) },
+        { id: 7, vector: vector(5), tag: "seven" },
+      ],
+    } as never)) as { code: number; data: { insertCount: number; insertIds: unknown[] } };
     expect(inserted, JSON.stringify(inserted)).toMatchObject({ code: 0, data: { insertCount: 2 } });
     expect(inserted.data.insertIds.map(String)).toEqual([BIG_ID, "7"]);
 
-    const got = (await milvus.get({ collectionName: indexName, id: [rawJson(BIG_ID)], outputFields: ["id"] } as never)) as { code: number; data: Array<{ id: unknown }> };
+    const got = (await milvus.get({ collectionName: indexName, id: [rawJson(BIG_ID)], outputFields: ["id"] } as never)) as {
+      code: number;
+      data: Array<{ id: unknown }>;
+    };
     expect(got.code, JSON.stringify(got)).toBe(0);
     // The answer carries it as a string, as the Milvus REST server does for int64 when a client cannot read it exactly.
     expect(got.data.map((row) => String(row.id))).toEqual([BIG_ID]);
 
-    const queried = (await milvus.query({ collectionName: indexName, filter: `id == ${BIG_ID}`, outputFields: ["id"] } as never)) as { code: number; data: Array<{ id: unknown }> };
+    const queried = (await milvus.query({ collectionName: indexName, filter: `id == ${BIG_ID}`, outputFields: ["id"] } as never)) as {
+      code: number;
+      data: Array<{ id: unknown }>;
+    };
     expect(queried.code, JSON.stringify(queried)).toBe(0);
     expect(queried.data.map((row) => String(row.id))).toEqual([BIG_ID]);
 
-    const searched = (await milvus.search({ collectionName: indexName, data: [vector(1)], limit: 2, outputFields: ["id"] } as never)) as unknown as { code: number; data: Array<{ id: unknown; distance: number }> };
+    const searched = (await milvus.search({ collectionName: indexName, data: [vector(1)], limit: 2, outputFields: ["id"] } as never)) as unknown as {
+      code: number;
+      data: Array<{ id: unknown; distance: number }>;
+    };
     expect(searched.code, JSON.stringify(searched)).toBe(0);
     expect(searched.data.map((row) => String(row.id))).toEqual([BIG_ID, "7"]);
 
@@ -105,7 +131,8 @@ general_settings:
     // The pinned one ("default": the store names none), given explicitly, is fine.
     expect(await client(readWriteKey, "default").hasCollection({ collectionName: indexName } as never)).toMatchObject({ code: 0 });
 
-    const call = (body: string, headers: Record<string, string> = {}) => proxy.call("/milvus/v2/vectordb/collections/has", { body, key: readWriteKey, headers });
+    const call = (body: string, headers: Record<string, string> = {}) =>
+      proxy.call("/milvus/v2/vectordb/collections/has", { body, key: readWriteKey, headers });
     for (const key of ["DBName", "dbname", "DBNAME", "DbNaMe"]) {
       const refused = await call(`{"collectionName": "${indexName}", "${key}": "other"}`);
       expect(refused.status, key).toBe(400);
@@ -116,7 +143,12 @@ general_settings:
     expect(twice.status).toBe(400);
     expect((await call(`{"collectionName": "${indexName}", "DBName": "default"}`)).body).toMatchObject({ code: 0 });
 
-    for (const body of [`{"collectionName": "${indexName}", "CollectionName": "${realCollection}"}`, `{"collectionName": "${indexName}", "collectionName": "${indexName}"}`, `{"CollectionName": "${indexName}"}`, `{"collect\u0131onName": "${indexName}"}`]) {
+    for (const body of [
+      `{"collectionName": "${indexName}", "CollectionName": "${realCollection}"}`,
+      `{"collectionName": "${indexName}", "collectionName": "${indexName}"}`,
+      `{"CollectionName": "${indexName}"}`,
+      `{"collect\u0131onName": "${indexName}"}`,
+    ]) {
       const refused = await call(body);
       expect(refused.status, body).toBe(400);
       expect(refused.body.error).toMatchObject({ param: "collectionName", code: "ambiguous_parameter" });

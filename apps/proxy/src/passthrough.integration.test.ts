@@ -47,7 +47,11 @@ async function startRelay(target: URL): Promise<{ url: string; cut(): void; clos
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) { sockets.add(socket); socket.on("close", () => sockets.delete(socket)); socket.on("error", () => undefined); }
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
@@ -63,7 +67,12 @@ async function startRelay(target: URL): Promise<{ url: string; cut(): void; clos
       server.close();
       for (const socket of sockets) socket.destroy();
     },
-    close: () => new Promise<void>((done) => { if (!cut) server.close(() => done()); else done(); for (const socket of sockets) socket.destroy(); }),
+    close: () =>
+      new Promise<void>((done) => {
+        if (!cut) server.close(() => done());
+        else done();
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 
@@ -84,7 +93,9 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
       let readOnlyKey: string;
 
       async function createIndex(name: string, real: string): Promise<void> {
-        const created = await proxy.call("/v1/indexes", { body: { index_name: name, litellm_params: { vector_store_index: real, vector_store_name: "milvus-store" } } });
+        const created = await proxy.call("/v1/indexes", {
+          body: { index_name: name, litellm_params: { vector_store_index: real, vector_store_name: "milvus-store" } },
+        });
         expect(created.status, JSON.stringify(created.body)).toBe(201);
       }
 
@@ -95,13 +106,17 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
         return generated.body.key as string;
       }
 
-      const milvus = (endpoint: string, body: unknown, key: string, headers?: Record<string, string>) => proxy.call(`/milvus/v2/vectordb/${endpoint}`, { body, key, ...(headers ? { headers } : {}) });
+      const milvus = (endpoint: string, body: unknown, key: string, headers?: Record<string, string>) =>
+        proxy.call(`/milvus/v2/vectordb/${endpoint}`, { body, key, ...(headers ? { headers } : {}) });
 
       beforeAll(async () => {
         proxy = await startTestProxy(config(address, database.settings()));
         await createIndex(`books-${suffix}`, collection("books"));
         await createIndex(`other-${suffix}`, collection("other"));
-        readWriteKey = await generate({ key_alias: `rw-${suffix}`, allowed_vector_store_indexes: [{ index_name: `books-${suffix}`, index_permissions: ["read", "write"] }] });
+        readWriteKey = await generate({
+          key_alias: `rw-${suffix}`,
+          allowed_vector_store_indexes: [{ index_name: `books-${suffix}`, index_permissions: ["read", "write"] }],
+        });
         readOnlyKey = await generate({ allowed_vector_store_indexes: [{ index_name: `books-${suffix}`, index_permissions: ["read"] }] });
       }, 120_000);
 
@@ -130,7 +145,11 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
         try {
           await writeFile(join(directory, "milvus_rest_client.py"), client!);
           await writeFile(join(directory, "example.py"), settings);
-          const { stdout } = await run(process.env["VS_PYTHON"] ?? "python3", ["example.py"], { cwd: directory, timeout: 120_000, env: { ...process.env, PYTHONIOENCODING: "utf-8" } });
+          const { stdout } = await run(process.env["VS_PYTHON"] ?? "python3", ["example.py"], {
+            cwd: directory,
+            timeout: 120_000,
+            env: { ...process.env, PYTHONIOENCODING: "utf-8" },
+          });
           expect(stdout).toContain("Collection created");
           expect(stdout).toContain("Insert completed");
           for (let index = 0; index < 5; index++) expect(stdout).toMatch(new RegExp(`Search ${index} results: \\[\\{`));
@@ -142,7 +161,11 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
       }, 180_000);
 
       it("enforces read/write per index and refuses other indexes", async () => {
-        const insert = await milvus("entities/insert", { collectionName: `books-${suffix}`, data: [{ book_id: 999999, word_count: 1, book_intro: Array(64).fill(0.5) }] }, readOnlyKey);
+        const insert = await milvus(
+          "entities/insert",
+          { collectionName: `books-${suffix}`, data: [{ book_id: 999999, word_count: 1, book_intro: Array(64).fill(0.5) }] },
+          readOnlyKey,
+        );
         expect(insert.status).toBe(403);
         expect(insert.body.error.code).toBe("index_not_allowed");
         const otherIndex = await milvus("collections/has", { collectionName: `other-${suffix}` }, readWriteKey);
@@ -187,13 +210,20 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
       });
 
       it("refuses unknown index names in keys and unknown stores in indexes", async () => {
-        const badKey = await proxy.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: "no-such-index", index_permissions: ["read"] }] } });
+        const badKey = await proxy.call("/key/generate", {
+          body: { allowed_vector_store_indexes: [{ index_name: "no-such-index", index_permissions: ["read"] }] },
+        });
         expect(badKey.status).toBe(400);
         expect(badKey.body.error.param).toBe("allowed_vector_store_indexes[0].index_name");
-        const badIndex = await proxy.call("/v1/indexes", { body: { index_name: "x", litellm_params: { vector_store_index: "y", vector_store_name: "not-in-registry" } } });
+        const badIndex = await proxy.call("/v1/indexes", {
+          body: { index_name: "x", litellm_params: { vector_store_index: "y", vector_store_name: "not-in-registry" } },
+        });
         expect(badIndex.status).toBe(400);
         expect(badIndex.body.error.param).toBe("litellm_params.vector_store_name");
-        const asDeveloper = await proxy.call("/v1/indexes", { body: { index_name: "x", litellm_params: { vector_store_index: "y", vector_store_name: "milvus-store" } }, key: readWriteKey });
+        const asDeveloper = await proxy.call("/v1/indexes", {
+          body: { index_name: "x", litellm_params: { vector_store_index: "y", vector_store_name: "milvus-store" } },
+          key: readWriteKey,
+        });
         expect(asDeveloper.status).toBe(403);
       });
 
@@ -216,8 +246,15 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
       const second = await startTestProxy(config(address, settings));
       try {
         const name = `shared-${randomBytes(3).toString("hex")}`;
-        expect((await first.call("/v1/indexes", { body: { index_name: name, litellm_params: { vector_store_index: "shared_collection", vector_store_name: "milvus-store" } } })).status).toBe(201);
-        const key = (await first.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: name, index_permissions: ["read"] }] } })).body.key as string;
+        expect(
+          (
+            await first.call("/v1/indexes", {
+              body: { index_name: name, litellm_params: { vector_store_index: "shared_collection", vector_store_name: "milvus-store" } },
+            })
+          ).status,
+        ).toBe(201);
+        const key = (await first.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: name, index_permissions: ["read"] }] } })).body
+          .key as string;
         const has = () => second.call("/milvus/v2/vectordb/collections/has", { body: { collectionName: name }, key });
         expect((await has()).status).toBe(200);
         expect((await first.call(`/v1/indexes/${name}`, { method: "DELETE" })).status).toBe(200);
@@ -241,8 +278,11 @@ describeWithService("milvusLite", "Milvus passthrough", (address) => {
       const relay = await startRelay(new URL(inSchema(url!)));
       const proxy = await startTestProxy(config(address, `  database_url: ${relay.url}\n  auth_cache_ttl_ms: 0`));
       try {
-        await proxy.call("/v1/indexes", { body: { index_name: "down-test", litellm_params: { vector_store_index: "down_test", vector_store_name: "milvus-store" } } });
-        const key = (await proxy.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: "down-test", index_permissions: ["read"] }] } })).body.key as string;
+        await proxy.call("/v1/indexes", {
+          body: { index_name: "down-test", litellm_params: { vector_store_index: "down_test", vector_store_name: "milvus-store" } },
+        });
+        const key = (await proxy.call("/key/generate", { body: { allowed_vector_store_indexes: [{ index_name: "down-test", index_permissions: ["read"] }] } }))
+          .body.key as string;
         expect((await proxy.call("/milvus/v2/vectordb/collections/has", { body: { collectionName: "down-test" }, key })).status).toBe(200);
         relay.cut();
         const during = await proxy.call("/milvus/v2/vectordb/collections/has", { body: { collectionName: "down-test" }, key });

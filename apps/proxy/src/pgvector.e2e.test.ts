@@ -32,7 +32,13 @@ beforeAll(async () => {
   await client.query(`CREATE TABLE kb (doc_id text PRIMARY KEY, body text, meta jsonb, source text, vec vector(${docVectors[0]!.length}))`);
   await client.query("CREATE INDEX ON kb USING hnsw (vec vector_cosine_ops)");
   for (const [index, doc] of DOCS.entries()) {
-    await client.query("INSERT INTO kb VALUES ($1, $2, $3, $4, $5)", [doc.id, doc.text, { topic: doc.topic }, `${doc.topic}.txt`, `[${docVectors[index]!.join(",")}]`]);
+    await client.query("INSERT INTO kb VALUES ($1, $2, $3, $4, $5)", [
+      doc.id,
+      doc.text,
+      { topic: doc.topic },
+      `${doc.topic}.txt`,
+      `[${docVectors[index]!.join(",")}]`,
+    ]);
   }
   await client.end();
   const store = (name: string, table: string) => `
@@ -77,14 +83,30 @@ describe("POST /v1/vector_stores/{name}/search on a pg_vector store", () => {
     const expected = DOCS.map((doc, index) => ({ doc, score: (1 + cosine(docVectors[index]!, queryVector)) / 2 })).sort((a, b) => b.score - a.score);
     expect(body.data.map((row: { attributes: { doc_id: string } }) => row.attributes.doc_id)).toEqual(expected.map((entry) => entry.doc.id));
     const top = body.data[0];
-    expect(top).toMatchObject({ content: [{ type: "text", text: DOCS[0]!.text }], file_id: null, filename: "animals.txt", attributes: { topic: "animals", doc_id: "1" } });
+    expect(top).toMatchObject({
+      content: [{ type: "text", text: DOCS[0]!.text }],
+      file_id: null,
+      filename: "animals.txt",
+      attributes: { topic: "animals", doc_id: "1" },
+    });
     expect(top.score).toBeCloseTo(expected[0]!.score, 4);
     expect(top.distance).toBeCloseTo(1 - cosine(docVectors[0]!, queryVector), 4);
   });
 
   it("applies OpenAI filters, max_num_results and the caller's ef_search", async () => {
     const { status, body } = await proxy.call("/v1/vector_stores/pg-docs/search", {
-      body: { query: QUERY, max_num_results: 1, ef_search: 100, filters: { type: "or", filters: [{ key: "topic", type: "eq", value: "travel" }, { key: "topic", type: "eq", value: "finance" }] } },
+      body: {
+        query: QUERY,
+        max_num_results: 1,
+        ef_search: 100,
+        filters: {
+          type: "or",
+          filters: [
+            { key: "topic", type: "eq", value: "travel" },
+            { key: "topic", type: "eq", value: "finance" },
+          ],
+        },
+      },
     });
     expect(status).toBe(200);
     expect(body.data).toHaveLength(1);

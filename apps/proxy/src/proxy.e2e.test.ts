@@ -37,7 +37,11 @@ let docVectors: number[][];
 let queryVector: number[];
 
 async function milvusCall(endpoint: string, body: unknown): Promise<{ code: number; message?: string }> {
-  const response = await fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`${milvus.url}/v2/vectordb/${endpoint}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return (await response.json()) as { code: number; message?: string };
 }
 
@@ -148,7 +152,9 @@ describe("POST /v1/vector_stores/{id}/search", () => {
   it("honours max_num_results, filters and score_threshold", async () => {
     const limited = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: QUERY, max_num_results: 3 } });
     expect(limited.body.data).toHaveLength(3);
-    const filtered = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: QUERY, filters: { type: "eq", key: "topic", value: "finance" } } });
+    const filtered = await proxy.call("/v1/vector_stores/docs-cosine/search", {
+      body: { query: QUERY, filters: { type: "eq", key: "topic", value: "finance" } },
+    });
     expect(filtered.status).toBe(200);
     expect(filtered.body.data.map((row: { attributes: { topic: string } }) => row.attributes.topic)).toEqual(["finance", "finance"]);
     const all = (await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: QUERY } })).body.data;
@@ -195,8 +201,18 @@ describe("errors", () => {
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe("payload_too_large");
     // No Content-Length (chunked): the limit is counted as the bytes arrive.
-    const chunks = new ReadableStream<Uint8Array>({ start(controller) { for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(64 * 1024))); controller.close(); } });
-    const streamed = await fetch(`${proxy.url}/v1/vector_stores/docs-cosine/search`, { method: "POST", headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, body: chunks, duplex: "half" } as RequestInit);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 20; i++) controller.enqueue(new TextEncoder().encode("x".repeat(64 * 1024)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${proxy.url}/v1/vector_stores/docs-cosine/search`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      body: chunks,
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     const empty = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: "" });
     expect(empty.status).toBe(400);
@@ -226,7 +242,10 @@ describe("errors", () => {
 
   it("writes one spend row per request, with the query embedding's tokens attributed to the search", async () => {
     const before = (await proxy.call("/spend/summary")).body as { requests: number; embedding_tokens: number };
-    const searched = await proxy.call("/v1/vector_stores/docs-cosine/search", { body: { query: "a completely new question about bread" }, headers: { "x-request-id": "spend-test-1" } });
+    const searched = await proxy.call("/v1/vector_stores/docs-cosine/search", {
+      body: { query: "a completely new question about bread" },
+      headers: { "x-request-id": "spend-test-1" },
+    });
     expect(searched.status).toBe(200);
     type SpendRow = { request_id: string; route: string; vector_store: string; status_code: number; embedding_tokens: number; key_hash: string | null };
     let row: SpendRow | undefined;
@@ -247,6 +266,8 @@ describe("errors", () => {
     // "milvus-down" has no Milvus behind it: readiness says so, naming it, and only it.
     const ready = await proxy.call("/health/readiness", { key: null });
     expect(ready.status).toBe(503);
-    expect((ready.body.checks as Array<{ name: string; ok: boolean }>).filter((check) => !check.ok).map((check) => check.name)).toEqual(["vector_store:milvus-down"]);
+    expect((ready.body.checks as Array<{ name: string; ok: boolean }>).filter((check) => !check.ok).map((check) => check.name)).toEqual([
+      "vector_store:milvus-down",
+    ]);
   });
 });

@@ -57,7 +57,11 @@ describe("readiness per vector store", () => {
       const down = await readiness(proxy.url);
       expect(down.status).toBe(503);
       expect(down.body.status).toBe("unhealthy");
-      expect(down.body.checks.map((check) => [check.name, check.ok])).toEqual([["database", true], ["vector_store:kb", false], ["vector_store:kb-again", false]]);
+      expect(down.body.checks.map((check) => [check.name, check.ok])).toEqual([
+        ["database", true],
+        ["vector_store:kb", false],
+        ["vector_store:kb-again", false],
+      ]);
       expect(down.body.checks[1]!.error).toContain(`127.0.0.1:${port}`);
       expect(JSON.stringify(down.body)).not.toContain("milvus-secret");
       expect((await fetch(`${proxy.url}/health/liveliness`)).status).toBe(200);
@@ -66,7 +70,14 @@ describe("readiness per vector store", () => {
       await new Promise((resolve) => setTimeout(resolve, cacheMs + 50));
       const up = await readiness(proxy.url);
       expect(up.status).toBe(200);
-      expect(up.body).toEqual({ status: "healthy", checks: [{ name: "database", ok: true, error: null }, { name: "vector_store:kb", ok: true, error: null }, { name: "vector_store:kb-again", ok: true, error: null }] });
+      expect(up.body).toEqual({
+        status: "healthy",
+        checks: [
+          { name: "database", ok: true, error: null },
+          { name: "vector_store:kb", ok: true, error: null },
+          { name: "vector_store:kb-again", ok: true, error: null },
+        ],
+      });
 
       // Within the cache window, polls do not reach Milvus; the two stores on one Milvus share a probe.
       for (let poll = 0; poll < 5; poll++) expect((await readiness(proxy.url)).status).toBe(200);

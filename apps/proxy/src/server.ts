@@ -18,7 +18,16 @@ import { ConnectionDrainer } from "./http/drain.js";
 import { readConfigFile } from "./config-file.js";
 import { ensureWritableDataDir } from "./data-dir.js";
 import { vectorStoreChecks, warnUnreachableStores } from "./store-health.js";
-import { DEMO_QUERY, DEMO_STORE_NAME, embeddedDefaultConfig, probeTcp, loadDemoCollection, progressBar, startEmbeddedMilvus, usesEmbeddedMilvus } from "./embedded.js";
+import {
+  DEMO_QUERY,
+  DEMO_STORE_NAME,
+  embeddedDefaultConfig,
+  probeTcp,
+  loadDemoCollection,
+  progressBar,
+  startEmbeddedMilvus,
+  usesEmbeddedMilvus,
+} from "./embedded.js";
 import type { ReadinessCheck } from "./routes/health.js";
 import { openAuthStore } from "@vs/auth";
 import { CachedIndexLookup, CachedKeyResolver } from "./access-cache.js";
@@ -112,7 +121,9 @@ function assertKnownStoreKeys(config: ProxyConfig, vectorStores: VectorStores): 
     for (const key of Object.keys(entry.litellm_params)) {
       if (known.includes(key)) continue;
       const suggestion = closestName(key, known);
-      problems.push(`vector_store_registry[${index}].litellm_params.${key}: unknown key${suggestion === undefined ? ` (${provider.id} reads: ${Object.keys(shape).join(", ")})` : `; did you mean ${suggestion}?`}`);
+      problems.push(
+        `vector_store_registry[${index}].litellm_params.${key}: unknown key${suggestion === undefined ? ` (${provider.id} reads: ${Object.keys(shape).join(", ")})` : `; did you mean ${suggestion}?`}`,
+      );
     }
   });
   if (problems.length > 0) throw new ConfigurationError(`Invalid config: ${problems.join("; ")}`, { param: problems[0]!.split(":")[0]! });
@@ -122,7 +133,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const isDemo = !options.config && !options.configPath;
-  const loaded = options.config ? { config: options.config, ignoredKeys: [] } : options.configPath ? await readConfigFile(options.configPath, env) : { config: proxyConfigSchema.parse(embeddedDefaultConfig(env)), ignoredKeys: [] };
+  const loaded = options.config
+    ? { config: options.config, ignoredKeys: [] }
+    : options.configPath
+      ? await readConfigFile(options.configPath, env)
+      : { config: proxyConfigSchema.parse(embeddedDefaultConfig(env)), ignoredKeys: [] };
   let config = loaded.config;
   const logger = options.logger ?? createLogger(config.general_settings.log_level);
   const dataDir = resolve(options.dataDir ?? config.general_settings.data_dir ?? env["VS_DATA_DIR"] ?? ".vs-data");
@@ -164,7 +179,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     if (tracing) cleanups.push(() => tracing.shutdown());
     const rawEmbeddingCache = createEmbeddingCache(settings, logger, cleanups);
     const embeddingCache = rawEmbeddingCache && metrics ? metrics.countCache(rawEmbeddingCache) : rawEmbeddingCache;
-    const vectorStores: VectorStores = createVectorStores({ providers: vectorStoreProviders({ env, milvus }), models: modelAliases(config.model_list), embeddingCache, env });
+    const vectorStores: VectorStores = createVectorStores({
+      providers: vectorStoreProviders({ env, milvus }),
+      models: modelAliases(config.model_list),
+      embeddingCache,
+      env,
+    });
     cleanups.unshift(() => vectorStores.close());
     assertKnownStoreKeys(config, vectorStores);
     const registry = new StoreRegistry(config.vector_store_registry, (params, where) => vectorStores.prepareStore(params, { where }));
@@ -172,7 +192,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
 
     if (isDemo) {
       const store = registry.get(DEMO_STORE_NAME);
-      await loadDemoCollection({ vectorStores, milvus, apiBase: String((store.prepared.options as MilvusOptions).api_base), dataDir, log, progress: progressBar("Embedding the demo corpus") });
+      await loadDemoCollection({
+        vectorStores,
+        milvus,
+        apiBase: String((store.prepared.options as MilvusOptions).api_base),
+        dataDir,
+        log,
+        progress: progressBar("Embedding the demo corpus"),
+      });
     }
 
     // Probed while the database opens; a store that does not answer is a warning, never a failed start.
@@ -186,7 +213,16 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       onBudgetCrossing: (crossing) => {
         // Once per window and key, from whichever process wrote the row that crossed it.
         if (crossing.budget === "soft_budget") metrics?.softBudgetCrossings.inc({ key_alias: crossing.key_alias ?? "none" });
-        logger.warn({ key_alias: crossing.key_alias, key_name_hash: crossing.token.slice(0, 12), budget: crossing.budget, limit_usd: crossing.limit_usd, spend_usd: crossing.spend_usd }, `key spend crossed its ${crossing.budget}`);
+        logger.warn(
+          {
+            key_alias: crossing.key_alias,
+            key_name_hash: crossing.token.slice(0, 12),
+            budget: crossing.budget,
+            limit_usd: crossing.limit_usd,
+            spend_usd: crossing.spend_usd,
+          },
+          `key spend crossed its ${crossing.budget}`,
+        );
       },
     });
     const rateLimits = createRateLimitStore(settings, auth, logger, cleanups);
@@ -200,9 +236,16 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       models: vectorStores,
       templates: { template, get: (name) => registry.find(name)?.prepared },
       maxFileBytes: settings.max_file_upload_bytes,
-      queue: { heartbeatSeconds: ingestion.heartbeat_seconds, pollingIntervalSeconds: ingestion.poll_interval_seconds, superviseIntervalSeconds: ingestion.supervise_interval_seconds },
+      queue: {
+        heartbeatSeconds: ingestion.heartbeat_seconds,
+        pollingIntervalSeconds: ingestion.poll_interval_seconds,
+        superviseIntervalSeconds: ingestion.supervise_interval_seconds,
+      },
       worker: ingestion.worker ? { concurrency: ingestion.concurrency } : false,
-      expiredStores: { sweepIntervalSeconds: settings.expired_vector_stores.sweep_interval_seconds, graceSeconds: settings.expired_vector_stores.grace_seconds },
+      expiredStores: {
+        sweepIntervalSeconds: settings.expired_vector_stores.sweep_interval_seconds,
+        graceSeconds: settings.expired_vector_stores.grace_seconds,
+      },
       log,
     });
     cleanups.unshift(() => writePath.close());
@@ -250,7 +293,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     const server = serve({ fetch: app.fetch, port: options.port ?? 4000, hostname: host }) as Server;
     server.on("clientError", (error: Error, socket) => answerClientError(error, socket, logger));
     const drainer = new ConnectionDrainer(server);
-    await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => { throw error; })]);
+    await Promise.race([
+      once(server, "listening"),
+      once(server, "error").then(([error]) => {
+        throw error;
+      }),
+    ]);
     const shutdownGraceMs = options.shutdownGraceMs ?? settings.graceful_shutdown_timeout_seconds * 1000;
     cleanups.unshift(async () => {
       const outcome = await drainer.drain(shutdownGraceMs - cleanupReserveMs(shutdownGraceMs));
@@ -289,7 +337,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
  * Where rate limits are counted: Redis when `general_settings.cache` is Redis (one script per request), else the
  * database (one transaction per request of a key that has limits). Keys without limits touch neither.
  */
-function createRateLimitStore(settings: ProxyConfig["general_settings"], auth: import("@vs/auth").AuthStore, logger: Logger, cleanups: Array<() => Promise<void>>): RateLimitStore {
+function createRateLimitStore(
+  settings: ProxyConfig["general_settings"],
+  auth: import("@vs/auth").AuthStore,
+  logger: Logger,
+  cleanups: Array<() => Promise<void>>,
+): RateLimitStore {
   if (settings.cache?.type === "redis") {
     let lastWarning = 0;
     const redis = new RedisRateLimits({
@@ -298,7 +351,10 @@ function createRateLimitStore(settings: ProxyConfig["general_settings"], auth: i
       onError: (error) => {
         if (Date.now() - lastWarning < 10_000) return;
         lastWarning = Date.now();
-        logger.warn({ err_code: (error as { code?: string }).code ?? error.name }, "rate limit store (Redis) unavailable; keys with limits get 503 until it answers");
+        logger.warn(
+          { err_code: (error as { code?: string }).code ?? error.name },
+          "rate limit store (Redis) unavailable; keys with limits get 503 until it answers",
+        );
       },
     });
     cleanups.push(() => redis.close());
@@ -346,7 +402,8 @@ async function runCleanups(cleanups: Array<() => Promise<void>>, options: { dead
     }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, options.deadline! - performance.now()))));
-    if ((await Promise.race([done, late])) === "late") options.logger?.warn({ cleanup: position }, "shutdown: a cleanup did not finish within the grace period; not waiting for it");
+    if ((await Promise.race([done, late])) === "late")
+      options.logger?.warn({ cleanup: position }, "shutdown: a cleanup did not finish within the grace period; not waiting for it");
     clearTimeout(timer);
   }
 }

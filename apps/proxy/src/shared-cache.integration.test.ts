@@ -19,12 +19,19 @@ describeWithService("redis", "shared embedding cache in Redis", (redisUrl) => {
     embeddingServer = await new FakeEmbeddingServer(DIM, (text) => Array.from({ length: DIM }, (_, position) => (text.length + position) % 3)).start();
     const embeddingBase = embeddingServer.apiBase;
     milvus = await startMilvusRestServer();
-    const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    await post("collections/create", { collectionName: "docs", schema: { fields: [
-      { fieldName: "id", dataType: "Int64", isPrimary: true },
-      { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
-      { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
-    ] }, indexParams: [{ fieldName: "vector", metricType: "L2" }] });
+    const post = (endpoint: string, body: unknown) =>
+      fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    await post("collections/create", {
+      collectionName: "docs",
+      schema: {
+        fields: [
+          { fieldName: "id", dataType: "Int64", isPrimary: true },
+          { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
+          { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
+        ],
+      },
+      indexParams: [{ fieldName: "vector", metricType: "L2" }],
+    });
     await post("entities/insert", { collectionName: "docs", data: [{ id: 1, text: "one", vector: Array(DIM).fill(1) }] });
     const yaml = `
 vector_store_registry:

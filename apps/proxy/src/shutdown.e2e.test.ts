@@ -29,12 +29,19 @@ const temporary: string[] = [];
 beforeAll(async () => {
   embeddingServer = await new FakeEmbeddingServer(4, () => [1, 0, 0, 0]).start();
   milvus = await startMilvusRestServer({ recordRequests: true });
-  const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  await post("collections/create", { collectionName: "docs", schema: { fields: [
-    { fieldName: "id", dataType: "Int64", isPrimary: true },
-    { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
-    { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
-  ] }, indexParams: [{ fieldName: "vector", metricType: "L2" }] });
+  const post = (endpoint: string, body: unknown) =>
+    fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await post("collections/create", {
+    collectionName: "docs",
+    schema: {
+      fields: [
+        { fieldName: "id", dataType: "Int64", isPrimary: true },
+        { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
+        { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
+      ],
+    },
+    indexParams: [{ fieldName: "vector", metricType: "L2" }],
+  });
   await post("entities/insert", { collectionName: "docs", data: [{ id: 1, text: "one", vector: [1, 0, 0, 0] }] });
 }, 30_000);
 
@@ -55,7 +62,9 @@ async function startCli(config: { databaseUrl?: string; args?: string[] }): Prom
   const dataDir = await mkdtemp(join(tmpdir(), "vs-shutdown-test-"));
   temporary.push(dataDir);
   const configPath = join(dataDir, "config.yaml");
-  await writeFile(configPath, `
+  await writeFile(
+    configPath,
+    `
 vector_store_registry:
   - vector_store_name: docs
     litellm_params: { vector_store_id: docs, api_base: "${milvus.url}", milvus_text_field: text, litellm_embedding_model: openai/fixed, litellm_embedding_config: { api_base: "${embeddingServer.apiBase}", api_key: k } }
@@ -63,14 +72,17 @@ general_settings:
   master_key: ${MASTER_KEY}
   log_level: warn
   graceful_shutdown_timeout_seconds: ${GRACE_SECONDS}
-${config.databaseUrl ? `  database_url: "${config.databaseUrl}"\n` : ""}`);
+${config.databaseUrl ? `  database_url: "${config.databaseUrl}"\n` : ""}`,
+  );
   const child = spawn(process.execPath, [CLI, "--config", configPath, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...(config.args ?? [])], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
   while (!url) {
@@ -113,7 +125,9 @@ async function terminateUnderLoad(started: Started, marker: string, options: { w
 
     milvus.latencyMs = UPSTREAM_LATENCY_MS;
     const searchesBefore = milvus.requestsTo("entities/search").length;
-    const answers = Array.from({ length: IN_FLIGHT }, (_, position) => search(busy, `${marker}-${position}`).catch((error: Error) => ({ status: 0, connection: error.message, requestId: `${marker}-${position}` })));
+    const answers = Array.from({ length: IN_FLIGHT }, (_, position) =>
+      search(busy, `${marker}-${position}`).catch((error: Error) => ({ status: 0, connection: error.message, requestId: `${marker}-${position}` })),
+    );
     // Every one of them has reached Milvus: all are in flight at the gateway.
     while (milvus.requestsTo("entities/search").length < searchesBefore + IN_FLIGHT) await new Promise((done) => setTimeout(done, 10));
     const signalledAt = performance.now();
@@ -164,7 +178,12 @@ describe("SIGTERM", () => {
       expect((await search(busy, "cut-warm")).status).toBe(200);
       milvus.latencyMs = 20_000;
       const searchesBefore = milvus.requestsTo("entities/search").length;
-      const answers = Array.from({ length: 4 }, (_, position) => search(busy, `cut-${position}`).then((answer) => answer.status, () => "cut"));
+      const answers = Array.from({ length: 4 }, (_, position) =>
+        search(busy, `cut-${position}`).then(
+          (answer) => answer.status,
+          () => "cut",
+        ),
+      );
       while (milvus.requestsTo("entities/search").length < searchesBefore + 4) await new Promise((done) => setTimeout(done, 10));
       const signalledAt = performance.now();
       started.child.kill("SIGTERM");
@@ -182,18 +201,21 @@ describe("SIGTERM", () => {
 const databaseUrl = process.env["VS_TEST_DATABASE_URL"];
 if (!databaseUrl && process.env["CI"] === "true") throw new Error("VS_TEST_DATABASE_URL is not set in CI: scripts/test.mjs must start PostgreSQL");
 
-(databaseUrl ? describe : describe.skip)(`SIGTERM with --workers 2${databaseUrl ? "" : " (skipped: VS_TEST_DATABASE_URL not set — `pnpm test` starts PostgreSQL when it is installed)"}`, () => {
-  it("forwards SIGTERM to every worker, each drains its connections, and the spend rows of all are written", async () => {
-    // A schema of its own in the runner's throwaway cluster.
-    const url = new URL(databaseUrl!);
-    url.searchParams.set("schema", `vs_shutdown_test_${randomBytes(5).toString("hex")}`);
-    const started = await startCli({ databaseUrl: url.toString(), args: ["--workers", "2"] });
-    const marker = `cluster-${randomBytes(4).toString("hex")}`;
-    const { results, exit, exitMs } = await terminateUnderLoad(started, marker, { workers: 2 });
-    expectAllAnswered(results);
-    expect(exit, started.output()).toMatchObject({ code: 0, signal: null });
-    expect(exitMs).toBeLessThan(GRACE_SECONDS * 1000);
-    const ids = await spendRequestIds({ databaseUrl: url.toString() }, marker);
-    expect(ids.filter((id) => !id.includes("-warm-")).sort()).toEqual(results.map((result) => result.requestId).sort());
-  }, 120_000);
-});
+(databaseUrl ? describe : describe.skip)(
+  `SIGTERM with --workers 2${databaseUrl ? "" : " (skipped: VS_TEST_DATABASE_URL not set — `pnpm test` starts PostgreSQL when it is installed)"}`,
+  () => {
+    it("forwards SIGTERM to every worker, each drains its connections, and the spend rows of all are written", async () => {
+      // A schema of its own in the runner's throwaway cluster.
+      const url = new URL(databaseUrl!);
+      url.searchParams.set("schema", `vs_shutdown_test_${randomBytes(5).toString("hex")}`);
+      const started = await startCli({ databaseUrl: url.toString(), args: ["--workers", "2"] });
+      const marker = `cluster-${randomBytes(4).toString("hex")}`;
+      const { results, exit, exitMs } = await terminateUnderLoad(started, marker, { workers: 2 });
+      expectAllAnswered(results);
+      expect(exit, started.output()).toMatchObject({ code: 0, signal: null });
+      expect(exitMs).toBeLessThan(GRACE_SECONDS * 1000);
+      const ids = await spendRequestIds({ databaseUrl: url.toString() }, marker);
+      expect(ids.filter((id) => !id.includes("-warm-")).sort()).toEqual(results.map((result) => result.requestId).sort());
+    }, 120_000);
+  },
+);

@@ -29,7 +29,11 @@ export class SpendWriter implements RequestSink {
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly auth: AuthStore, private readonly logger: Logger, private readonly options: SpendWriterOptions = {}) {
+  constructor(
+    private readonly auth: AuthStore,
+    private readonly logger: Logger,
+    private readonly options: SpendWriterOptions = {},
+  ) {
     this.timer = setInterval(() => void this.flush(), options.flushMs ?? SPEND_FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
@@ -68,13 +72,17 @@ export class SpendWriter implements RequestSink {
       try {
         const { rejected, budgetCrossings } = await this.auth.spend.record(rows);
         for (const crossing of budgetCrossings) this.options.onBudgetCrossing?.(crossing);
-        for (const row of rejected) this.logger.error({ request_id: row.request_id, reason: row.reason }, "spend row refused; the rest of its batch was written");
+        for (const row of rejected)
+          this.logger.error({ request_id: row.request_id, reason: row.reason }, "spend row refused; the rest of its batch was written");
       } catch (error) {
         // The rows carry their ids, so sending them again cannot store one twice.
         this.pending = rows.concat(this.pending);
         const overflow = this.pending.length - (this.options.maxPending ?? SPEND_MAX_PENDING);
         if (overflow > 0) this.pending.splice(0, overflow);
-        this.logger.warn({ rows: rows.length, pending: this.pending.length, dropped: Math.max(0, overflow), err_message: (error as Error).message }, "spend rows not written yet; retrying on the next flush");
+        this.logger.warn(
+          { rows: rows.length, pending: this.pending.length, dropped: Math.max(0, overflow), err_message: (error as Error).message },
+          "spend rows not written yet; retrying on the next flush",
+        );
       }
     });
     return this.flushing;

@@ -99,25 +99,31 @@ describe("the reference page's config files", () => {
   });
 
   const databaseUrl = process.env["VS_TEST_DATABASE_URL"];
-  it.runIf(databaseUrl)("the passthrough admin config (master_key sk-1234) starts; only its placeholder database_url is pointed at a real PostgreSQL", async () => {
-    const schema = new URL(databaseUrl!);
-    schema.searchParams.set("schema", `vs_start_up_${randomBytes(5).toString("hex")}`);
-    const text = (await readFile(join(FIXTURES, "reference-passthrough.yaml"), "utf8")).replace("postgresql://user:password@host:port/database", schema.toString());
-    const { proxy, warnings } = await start(await writeConfig(text));
-    try {
-      expect(warnings().filter((line) => line.includes("master key is shorter"))).toHaveLength(1);
-      const index = await fetch(`${proxy.url}/v1/indexes`, {
-        method: "POST",
-        headers: { authorization: "Bearer sk-1234", "content-type": "application/json" },
-        body: JSON.stringify({ index_name: "dall-e-6", litellm_params: { vector_store_index: "real-collection-name", vector_store_name: "milvus-store" } }),
-      });
-      expect(index.status).toBe(201);
-      const ready = (await (await fetch(`${proxy.url}/health/readiness`)).json()) as { checks: Array<{ name: string; ok: boolean }> };
-      expect(ready.checks.find((item) => item.name === "vector_store:milvus-store")?.ok).toBe(false);
-    } finally {
-      await proxy.close();
-    }
-  });
+  it.runIf(databaseUrl)(
+    "the passthrough admin config (master_key sk-1234) starts; only its placeholder database_url is pointed at a real PostgreSQL",
+    async () => {
+      const schema = new URL(databaseUrl!);
+      schema.searchParams.set("schema", `vs_start_up_${randomBytes(5).toString("hex")}`);
+      const text = (await readFile(join(FIXTURES, "reference-passthrough.yaml"), "utf8")).replace(
+        "postgresql://user:password@host:port/database",
+        schema.toString(),
+      );
+      const { proxy, warnings } = await start(await writeConfig(text));
+      try {
+        expect(warnings().filter((line) => line.includes("master key is shorter"))).toHaveLength(1);
+        const index = await fetch(`${proxy.url}/v1/indexes`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk-1234", "content-type": "application/json" },
+          body: JSON.stringify({ index_name: "dall-e-6", litellm_params: { vector_store_index: "real-collection-name", vector_store_name: "milvus-store" } }),
+        });
+        expect(index.status).toBe(201);
+        const ready = (await (await fetch(`${proxy.url}/health/readiness`)).json()) as { checks: Array<{ name: string; ok: boolean }> };
+        expect(ready.checks.find((item) => item.name === "vector_store:milvus-store")?.ok).toBe(false);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });
 
 describe("start-up notices", () => {
@@ -156,8 +162,14 @@ describe("start-up notices", () => {
     const typos: Array<[string, string]> = [
       ["vector_store_regsitry:\n  - vector_store_name: kb\n", "vector_store_regsitry: unknown key; did you mean vector_store_registry?"],
       ["general_settings:\n  databse_url: postgresql://localhost/vs\n", "general_settings.databse_url: unknown key; did you mean database_url?"],
-      ["model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      max_retires: 2\n", "model_list[0].litellm_params.max_retires: unknown key; did you mean max_retries?"],
-      ["vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n      anns_field: v\n", "vector_store_registry[0].litellm_params.anns_field: unknown key; did you mean annsField?"],
+      [
+        "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\n      max_retires: 2\n",
+        "model_list[0].litellm_params.max_retires: unknown key; did you mean max_retries?",
+      ],
+      [
+        "vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n      anns_field: v\n",
+        "vector_store_registry[0].litellm_params.anns_field: unknown key; did you mean annsField?",
+      ],
     ];
     for (const [yaml, message] of typos) {
       const path = await writeConfig(yaml);
@@ -180,9 +192,13 @@ describe("an unusable data dir", () => {
     const file = join(directory, "a-regular-file");
     await writeFile(file, "not a directory");
     const dataDir = join(file, "data");
-    const path = await writeConfig("vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n");
+    const path = await writeConfig(
+      "vector_store_registry:\n  - vector_store_name: kb\n    litellm_params:\n      vector_store_id: c\n      api_base: http://127.0.0.1:1\n",
+    );
     const error = await startFailure({ configPath: path, dataDir });
-    expect(error.message).toBe(`The data dir ${dataDir} is not writable (ENOTDIR: a part of the path is a file, not a directory). Point --data-dir, VS_DATA_DIR or general_settings.data_dir at a writable directory.`);
+    expect(error.message).toBe(
+      `The data dir ${dataDir} is not writable (ENOTDIR: a part of the path is a file, not a directory). Point --data-dir, VS_DATA_DIR or general_settings.data_dir at a writable directory.`,
+    );
 
     const { code, stderr } = await cli(["--config", path, "--port", "0", "--data-dir", dataDir]);
     expect(code).toBe(1);
@@ -192,7 +208,10 @@ describe("an unusable data dir", () => {
   it("is not needed when nothing is kept in it (PostgreSQL, a configured master key, a remote Milvus)", async () => {
     const file = join(directory, "another-regular-file");
     await writeFile(file, "");
-    const error = await startFailure({ configPath: await writeConfig("general_settings:\n  master_key: sk-a-long-enough-master-key\n  database_url: postgresql://127.0.0.1:1/vs\n"), dataDir: join(file, "data") });
+    const error = await startFailure({
+      configPath: await writeConfig("general_settings:\n  master_key: sk-a-long-enough-master-key\n  database_url: postgresql://127.0.0.1:1/vs\n"),
+      dataDir: join(file, "data"),
+    });
     // It gets as far as the database, which is not there.
     expect(error.message).not.toContain("data dir");
   });

@@ -30,6 +30,9 @@ export async function warnUnreachableStores(checks: ReadinessCheck[], logger: Lo
   for (const result of await runReadinessChecks(checks)) {
     if (result.ok) continue;
     const store = result.name.replace(/^vector_store:/, "");
-    logger.warn({ vector_store: store, reason: result.error }, `vector store "${store}" is not reachable at start; serving anyway, /health/readiness answers 503 until it answers`);
+    logger.warn(
+      { vector_store: store, reason: result.error },
+      `vector store "${store}" is not reachable at start; serving anyway, /health/readiness answers 503 until it answers`,
+    );
   }
 }

@@ -48,7 +48,10 @@ export class StoreRegistry {
     const store = this.find(nameOrId);
     if (!store) {
       const hint = this.byId.get(nameOrId) === null ? " Several stores use that collection: call one by its vector_store_name." : "";
-      throw new NotFoundError(`No vector store "${nameOrId}" in this gateway's vector_store_registry.${hint}`, { param: "vector_store_id", code: "vector_store_not_found" });
+      throw new NotFoundError(`No vector store "${nameOrId}" in this gateway's vector_store_registry.${hint}`, {
+        param: "vector_store_id",
+        code: "vector_store_not_found",
+      });
     }
     return store;
   }

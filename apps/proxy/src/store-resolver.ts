@@ -11,7 +11,11 @@ export class StoreResolver {
   private readonly cache = new Map<string, { store: RegisteredStore; expiresAtMs: number | null; cachedUntil: number }>();
   private readonly touched = new Map<string, number>();
 
-  constructor(readonly registry: StoreRegistry, readonly service: VectorStoreService | null, private readonly ttlMs: number) {}
+  constructor(
+    readonly registry: StoreRegistry,
+    readonly service: VectorStoreService | null,
+    private readonly ttlMs: number,
+  ) {}
 
   /** NotFoundError (404) when neither the registry nor the database has it. */
   async get(nameOrId: string): Promise<RegisteredStore> {

@@ -8,11 +8,26 @@ import { startSearchBackends, type SearchBackends } from "./test-support/search-
 // The proxy exports its spans over OTLP/HTTP (the official SDK, configured by OTEL_* variables) to a receiver in
 // this test; a caller's traceparent is continued and handed on to both upstreams.
 
-interface OtlpAttribute { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean } }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[] }
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: OtlpAttribute[];
+}
 
 function attributes(span: OtlpSpan): Record<string, unknown> {
-  return Object.fromEntries((span.attributes ?? []).map(({ key, value }) => [key, value.stringValue ?? (value.intValue === undefined ? undefined : Number(value.intValue)) ?? value.doubleValue ?? value.boolValue]));
+  return Object.fromEntries(
+    (span.attributes ?? []).map(({ key, value }) => [
+      key,
+      value.stringValue ?? (value.intValue === undefined ? undefined : Number(value.intValue)) ?? value.doubleValue ?? value.boolValue,
+    ]),
+  );
 }
 
 describe("OpenTelemetry traces", () => {
@@ -50,7 +65,9 @@ describe("OpenTelemetry traces", () => {
     });
     backends = await startSearchBackends();
     proxy = await startTestProxy(backends.yaml());
-    key = (await proxy.call("/key/generate", { body: { key_alias: "tracer", allowed_vector_store_indexes: [{ index_name: "docs", index_permissions: ["read"] }] } })).body.key;
+    key = (
+      await proxy.call("/key/generate", { body: { key_alias: "tracer", allowed_vector_store_indexes: [{ index_name: "docs", index_permissions: ["read"] }] } })
+    ).body.key;
   }, 60_000);
 
   afterAll(async () => {
@@ -69,12 +86,20 @@ describe("OpenTelemetry traces", () => {
 
     const deadline = Date.now() + 10_000;
     const serverSpan = () => spans.find((span) => span.traceId === traceId && span.kind === 2);
-    while ((!serverSpan() || spans.filter((span) => span.traceId === traceId).length < 4) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((!serverSpan() || spans.filter((span) => span.traceId === traceId).length < 4) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const root = serverSpan();
     expect(root).toBeDefined();
     expect(root!.name).toBe("POST /v1/vector_stores/:id/search");
     expect(root!.parentSpanId).toBe(callerSpanId);
-    expect(attributes(root!)).toMatchObject({ "http.route": "/v1/vector_stores/:id/search", "http.response.status_code": 200, "vs.vector_store": "docs", "vs.key_alias": "tracer", "vs.result_count": 3, "vs.embedding.tokens": 5 });
+    expect(attributes(root!)).toMatchObject({
+      "http.route": "/v1/vector_stores/:id/search",
+      "http.response.status_code": 200,
+      "vs.vector_store": "docs",
+      "vs.key_alias": "tracer",
+      "vs.result_count": 3,
+      "vs.embedding.tokens": 5,
+    });
 
     const children = spans.filter((span) => span.traceId === traceId && span.parentSpanId === root!.spanId);
     expect(children.map((span) => span.name).sort()).toEqual(["db key lookup", "embedding", "vector_store search"]);

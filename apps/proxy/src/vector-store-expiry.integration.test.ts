@@ -24,7 +24,12 @@ describeWithService("postgres", "vector store expiry", (postgresUrl) => {
     backend = await startPgvectorTestServer();
     const url = new URL(postgresUrl);
     url.searchParams.set("schema", schema);
-    proxy = await startTestProxy(templateConfig(pgvectorTemplate(backend.url), `  database_url: ${url}\n  expired_vector_stores:\n    sweep_interval_seconds: 1\n    grace_seconds: 3600\n`));
+    proxy = await startTestProxy(
+      templateConfig(
+        pgvectorTemplate(backend.url),
+        `  database_url: ${url}\n  expired_vector_stores:\n    sweep_interval_seconds: 1\n    grace_seconds: 3600\n`,
+      ),
+    );
     database = new pg.Client({ connectionString: postgresUrl });
     await database.connect();
     client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: MASTER_KEY, maxRetries: 0 });
@@ -73,10 +78,26 @@ describeWithService("postgres", "vector store expiry", (postgresUrl) => {
     expect(await client.vectorStores.retrieve(expiring.id)).toMatchObject({ id: expiring.id, status: "expired" });
     // Stores found within the cache's time keep serving until it passes (auth_cache_ttl_ms, 2 s here).
     await expect
-      .poll(async () => client.vectorStores.search(expiring.id, { query: "yellow fruit" }).then(() => "searched", (error: unknown) => error), { timeout: 10_000, interval: 250 })
+      .poll(
+        async () =>
+          client.vectorStores.search(expiring.id, { query: "yellow fruit" }).then(
+            () => "searched",
+            (error: unknown) => error,
+          ),
+        { timeout: 10_000, interval: 250 },
+      )
       .toMatchObject({ status: 400, code: "vector_store_expired", param: "vector_store_id" });
 
-    await expect.poll(() => client.vectorStores.retrieve(forgotten.id).then(() => "still there", (error: unknown) => error), { timeout: 15_000, interval: 250 }).toBeInstanceOf(OpenAI.NotFoundError);
+    await expect
+      .poll(
+        () =>
+          client.vectorStores.retrieve(forgotten.id).then(
+            () => "still there",
+            (error: unknown) => error,
+          ),
+        { timeout: 15_000, interval: 250 },
+      )
+      .toBeInstanceOf(OpenAI.NotFoundError);
     expect(await backendTables(forgotten.id)).toBe(0);
     // Within the grace period the expired store and its chunks stay; one without expires_after is never touched.
     expect(await backendTables(expiring.id)).toBe(1);
@@ -87,6 +108,11 @@ describeWithService("postgres", "vector store expiry", (postgresUrl) => {
     // A new expires_after revives it: searchable again, chunks intact.
     const revived = await client.vectorStores.update(expiring.id, { expires_after: { anchor: "last_active_at", days: 30 } });
     expect(revived.status).toBe("completed");
-    await expect.poll(async () => (await client.vectorStores.search(expiring.id, { query: "yellow fruit" }).catch(() => ({ data: [] }))).data[0]?.filename, { timeout: 10_000, interval: 250 }).toBe("fruit.txt");
+    await expect
+      .poll(async () => (await client.vectorStores.search(expiring.id, { query: "yellow fruit" }).catch(() => ({ data: [] }))).data[0]?.filename, {
+        timeout: 10_000,
+        interval: 250,
+      })
+      .toBe("fruit.txt");
   }, 120_000);
 });

@@ -28,7 +28,9 @@ describe("OpenAI vector stores on pgvector", () => {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
-        const tables = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE lower(table_name) = lower($1)", [storeId]);
+        const tables = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE lower(table_name) = lower($1)", [
+          storeId,
+        ]);
         expect(tables.rows).toEqual([]);
       } finally {
         await client.end();
@@ -41,8 +43,13 @@ describe("OpenAI vector stores on pgvector", () => {
     const plain = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY } });
     expect(plain.status).toBe(200);
     expect(plain.body.data[0].file_id).toBe(meaning);
-    const hybrid = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0.3, text_weight: 0.7 } } } });
-    expect(hybrid).toMatchObject({ status: 400, body: { error: { param: "ranking_options.hybrid_search", message: expect.stringContaining("ranking_options.hybrid_search") } } });
+    const hybrid = await proxy.call(`/v1/vector_stores/${storeId}/search`, {
+      body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0.3, text_weight: 0.7 } } },
+    });
+    expect(hybrid).toMatchObject({
+      status: 400,
+      body: { error: { param: "ranking_options.hybrid_search", message: expect.stringContaining("ranking_options.hybrid_search") } },
+    });
     await proxy.call(`/v1/vector_stores/${storeId}`, { method: "DELETE" });
   }, 120_000);
 });

@@ -31,7 +31,9 @@ describeWithService("milvusLite", "OpenAI vector stores on Milvus Lite", (addres
     expect((await search({ ranking_options: { hybrid_search: { embedding_weight: 0.3, text_weight: 0.7 } } }))[0]).toBe(keyword);
     // The weights are the caller's: all on the embedding, the dense order is back.
     expect((await search({ ranking_options: { hybrid_search: { embedding_weight: 1, text_weight: 0 } } }))[0]).toBe(meaning);
-    const invalid = await proxy.call(`/v1/vector_stores/${storeId}/search`, { body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0, text_weight: 0 } } } });
+    const invalid = await proxy.call(`/v1/vector_stores/${storeId}/search`, {
+      body: { query: HYBRID_QUERY, ranking_options: { hybrid_search: { embedding_weight: 0, text_weight: 0 } } },
+    });
     expect(invalid).toMatchObject({ status: 400, body: { error: { param: "ranking_options.hybrid_search" } } });
     await proxy.call(`/v1/vector_stores/${storeId}`, { method: "DELETE" });
   }, 120_000);
@@ -94,9 +96,13 @@ describeWithService("milvusLite", "OpenAI vector stores on Milvus Lite", (addres
       expect(await upload("x.txt", "text", "nonsense")).toMatchObject({ status: 400, body: { error: { param: "purpose" } } });
 
       const good = await upload("ok.txt", "some text");
-      const tooSmall = await proxy.call(`/v1/vector_stores/${store}/files`, { body: { file_id: good.body.id, chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 50, chunk_overlap_tokens: 0 } } } });
+      const tooSmall = await proxy.call(`/v1/vector_stores/${store}/files`, {
+        body: { file_id: good.body.id, chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 50, chunk_overlap_tokens: 0 } } },
+      });
       expect(tooSmall).toMatchObject({ status: 400, body: { error: { param: "chunking_strategy.static.max_chunk_size_tokens" } } });
-      const overlap = await proxy.call(`/v1/vector_stores/${store}/files`, { body: { file_id: good.body.id, chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 150 } } } });
+      const overlap = await proxy.call(`/v1/vector_stores/${store}/files`, {
+        body: { file_id: good.body.id, chunking_strategy: { type: "static", static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 150 } } },
+      });
       expect(overlap).toMatchObject({ status: 400, body: { error: { param: "chunking_strategy.static.chunk_overlap_tokens" } } });
       const attributes = Object.fromEntries(Array.from({ length: 17 }, (_, index) => [`k${index}`, index]));
       const tooMany = await proxy.call(`/v1/vector_stores/${store}/files`, { body: { file_id: good.body.id, attributes } });

@@ -38,7 +38,10 @@ async function instantiateSchemaEngine() {
 
 function readMigrations(directory) {
   const names = existsSync(directory)
-    ? readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(entry.name)).map((entry) => entry.name).sort()
+    ? readdirSync(directory, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(entry.name))
+        .map((entry) => entry.name)
+        .sort()
     : [];
   return {
     baseDir: directory,

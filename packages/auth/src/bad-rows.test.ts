@@ -23,20 +23,39 @@ describeEachDatabase("bad input at the auth store", (database) => {
     await handle?.cleanup();
   });
 
-  const row = (request_id: string, extra: Partial<SpendRowInput> = {}): SpendRowInput => ({ id: randomUUID(), request_id, route: "/v1/vector_stores/docs/search", status_code: 200, latency_ms: 3, ...extra });
+  const row = (request_id: string, extra: Partial<SpendRowInput> = {}): SpendRowInput => ({
+    id: randomUUID(),
+    request_id,
+    route: "/v1/vector_stores/docs/search",
+    status_code: 200,
+    latency_ms: 3,
+    ...extra,
+  });
   const stored = async (prefix: string) => (await store.spend.list({ limit: 1000 })).filter((entry) => entry.request_id.startsWith(prefix));
 
   describe("spend rows", () => {
     it("keeps a row whose text holds a NUL (replaced), and every other row of its batch", async () => {
       const result = await store.spend.record([
         row("nul-1"),
-        row("nul-2", { route: "/v1/vector_stores/a\u0000b/search", key_alias: "al\u0000ias", index_name: "i\u0000", vector_store: "\u0000", error_code: "x\u0000" }),
+        row("nul-2", {
+          route: "/v1/vector_stores/a\u0000b/search",
+          key_alias: "al\u0000ias",
+          index_name: "i\u0000",
+          vector_store: "\u0000",
+          error_code: "x\u0000",
+        }),
         row("nul-3"),
       ]);
       expect(result).toEqual({ written: 3, rejected: [], budgetCrossings: [] });
       const rows = await stored("nul-");
       expect(rows.map((entry) => entry.request_id).sort()).toEqual(["nul-1", "nul-2", "nul-3"]);
-      expect(rows.find((entry) => entry.request_id === "nul-2")).toMatchObject({ route: "/v1/vector_stores/a\uFFFDb/search", key_alias: "al\uFFFDias", index_name: "i\uFFFD", vector_store: "\uFFFD", error_code: "x\uFFFD" });
+      expect(rows.find((entry) => entry.request_id === "nul-2")).toMatchObject({
+        route: "/v1/vector_stores/a\uFFFDb/search",
+        key_alias: "al\uFFFDias",
+        index_name: "i\uFFFD",
+        vector_store: "\uFFFD",
+        error_code: "x\uFFFD",
+      });
     });
 
     it("drops only the row the database refuses, and reports it", async () => {
@@ -47,7 +66,12 @@ describeEachDatabase("bad input at the auth store", (database) => {
     });
 
     it("drops only an invalid row, and reports it naming the field", async () => {
-      const result = await store.spend.record([row("invalid-1"), row("invalid-2", { status_code: 999 }), { request_id: "" } as SpendRowInput, row("invalid-3")]);
+      const result = await store.spend.record([
+        row("invalid-1"),
+        row("invalid-2", { status_code: 999 }),
+        { request_id: "" } as SpendRowInput,
+        row("invalid-3"),
+      ]);
       expect(result.written).toBe(2);
       expect(result.rejected).toEqual([
         { request_id: "invalid-2", reason: expect.stringContaining("rows[1].status_code") },
@@ -70,9 +94,21 @@ describeEachDatabase("bad input at the auth store", (database) => {
         [store.keys.generate({ key_alias: "a\u0000b" }, "admin"), "key_alias"],
         [store.keys.generate({ models: ["m", "\u0000"] }, "admin"), "models[1]"],
         [store.keys.generate({ metadata: { team: { name: "x\u0000" } } }, "admin"), "metadata.team.name"],
-        [store.keys.generate({ allowed_vector_store_indexes: [{ index_name: "i\u0000", index_permissions: ["read"] }] }, "admin"), "allowed_vector_store_indexes[0].index_name"],
-        [store.indexes.create({ index_name: "nul-index", litellm_params: { vector_store_index: "c\u0000", vector_store_name: "s" } }, "admin"), "litellm_params.vector_store_index"],
-        [store.indexes.create({ index_name: "nul-index", litellm_params: { vector_store_index: "c", vector_store_name: "s" }, index_info: { note: "\u0000" } }, "admin"), "index_info.note"],
+        [
+          store.keys.generate({ allowed_vector_store_indexes: [{ index_name: "i\u0000", index_permissions: ["read"] }] }, "admin"),
+          "allowed_vector_store_indexes[0].index_name",
+        ],
+        [
+          store.indexes.create({ index_name: "nul-index", litellm_params: { vector_store_index: "c\u0000", vector_store_name: "s" } }, "admin"),
+          "litellm_params.vector_store_index",
+        ],
+        [
+          store.indexes.create(
+            { index_name: "nul-index", litellm_params: { vector_store_index: "c", vector_store_name: "s" }, index_info: { note: "\u0000" } },
+            "admin",
+          ),
+          "index_info.note",
+        ],
       ];
       for (const [attempt, param] of cases) {
         const error = await rejection(attempt);

@@ -21,7 +21,10 @@ export interface ErrorMeaning {
 function violatedConstraint(error: Prisma.PrismaClientKnownRequestError): string {
   const meta = error.meta as { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } } } | undefined;
   const constraint = meta?.driverAdapterError?.cause?.constraint;
-  return [meta?.target, constraint?.fields, constraint?.index].flat().filter((part) => typeof part === "string").join(" ");
+  return [meta?.target, constraint?.fields, constraint?.index]
+    .flat()
+    .filter((part) => typeof part === "string")
+    .join(" ");
 }
 
 export function toStoreError(error: unknown, meaning: ErrorMeaning = {}): Error {

@@ -33,9 +33,7 @@ export interface DatabaseConnection {
  * The embedded instance itself (PGlite has one connection: anything else must share it), or the server's address
  * without the Prisma-only parameters, and the schema the tables live in.
  */
-export type DatabaseDriver =
-  | { kind: "pglite"; pglite: PGlite }
-  | { kind: "postgresql"; connectionString: string; schema: string | null };
+export type DatabaseDriver = { kind: "pglite"; pglite: PGlite } | { kind: "postgresql"; connectionString: string; schema: string | null };
 
 export interface ConnectOptions {
   databaseUrl?: string | undefined;
@@ -49,7 +47,9 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseConnection> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== "") return connectPostgres(options.databaseUrl, options.log);
   if (options.dataDir === undefined || options.dataDir === "") {
-    throw new BadRequestError("The auth store needs either a database_url (postgresql://…) or a data_dir for its embedded database.", { param: "database_url" });
+    throw new BadRequestError("The auth store needs either a database_url (postgresql://…) or a data_dir for its embedded database.", {
+      param: "database_url",
+    });
   }
   return connectPglite(path.join(options.dataDir, "pglite"));
 }
@@ -153,7 +153,9 @@ const openPgliteDirectories = new Set<string>();
 async function connectPglite(directory: string): Promise<DatabaseConnection> {
   const resolved = path.resolve(directory);
   if (openPgliteDirectories.has(resolved)) {
-    throw new ServiceUnavailableError(`The embedded database in ${resolved} is already open in this process; share one auth store.`, { code: "database_in_use" });
+    throw new ServiceUnavailableError(`The embedded database in ${resolved} is already open in this process; share one auth store.`, {
+      code: "database_in_use",
+    });
   }
   openPgliteDirectories.add(resolved);
   let database: PGlite;

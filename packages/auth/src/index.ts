@@ -30,7 +30,18 @@ export {
 } from "./keys.js";
 export { createIndexInputSchema, indexNameSchema, virtualIndexSchema, type CreateIndexInput, type VirtualIndex } from "./indexes.js";
 export type { Admission, BudgetStore, RateLimitStore, RequestLimits } from "./limits.js";
-export { spendFilterSchema, spendRowInputSchema, spendRowSchema, type SpendFilter, type BudgetCrossing, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
+export {
+  spendFilterSchema,
+  spendRowInputSchema,
+  spendRowSchema,
+  type SpendFilter,
+  type BudgetCrossing,
+  type SpendRecordResult,
+  type SpendRow,
+  type SpendRowInput,
+  type SpendRowRejection,
+  type SpendSummary,
+} from "./spend.js";
 export type { DatabaseDriver, DatabaseKind } from "./database.js";
 export type { PrismaClient as AuthPrismaClient } from "./generated/prisma/client.js";
 export { Prisma as AuthPrisma } from "./generated/prisma/client.js";

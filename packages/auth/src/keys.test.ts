@@ -74,7 +74,9 @@ describe("generateKeyInputSchema", () => {
   });
 
   it("names the bad permission", () => {
-    const error = badRequest(() => parseInput(generateKeyInputSchema, { allowed_vector_store_indexes: [{ index_name: "a", index_permissions: ["read", "admin"] }] }));
+    const error = badRequest(() =>
+      parseInput(generateKeyInputSchema, { allowed_vector_store_indexes: [{ index_name: "a", index_permissions: ["read", "admin"] }] }),
+    );
     expect(error.param).toBe("allowed_vector_store_indexes[0].index_permissions[1]");
   });
 
@@ -86,7 +88,9 @@ describe("generateKeyInputSchema", () => {
       { index_name: "a", index_permissions: ["read"] },
       { index_name: "a", index_permissions: ["write"] },
     ];
-    expect(badRequest(() => parseInput(generateKeyInputSchema, { allowed_vector_store_indexes: twice })).param).toBe("allowed_vector_store_indexes[1].index_name");
+    expect(badRequest(() => parseInput(generateKeyInputSchema, { allowed_vector_store_indexes: twice })).param).toBe(
+      "allowed_vector_store_indexes[1].index_name",
+    );
   });
 
   it("names a bad duration, an unknown field and a caller key without the sk- prefix", () => {

@@ -60,7 +60,12 @@ export function createPostgresRateLimits(prisma: PrismaClient, run: Run): RateLi
             FROM (SELECT 1) AS one LEFT JOIN vs_rate_limit_windows w ON w.token = ${token} AND w.window_start = date_trunc('minute', now())`;
           const window = windowRows[0] ?? { requests: 0, tokens: 0, reset_ms: 60_000 };
           const refuse = (limit: "rpm_limit" | "tpm_limit" | "max_parallel_requests", current: number, retryAfterMs: number): Admission => ({
-            admitted: false, limit, current, retryAfterMs, remainingRequests: remaining(limits.rpm_limit, window.requests), remainingTokens: remaining(limits.tpm_limit, window.tokens),
+            admitted: false,
+            limit,
+            current,
+            retryAfterMs,
+            remainingRequests: remaining(limits.rpm_limit, window.requests),
+            remainingTokens: remaining(limits.tpm_limit, window.tokens),
           });
           if (limits.tpm_limit !== null && window.tokens >= limits.tpm_limit) return refuse("tpm_limit", window.tokens, window.reset_ms);
           if (limits.rpm_limit !== null && window.requests >= limits.rpm_limit) return refuse("rpm_limit", window.requests, window.reset_ms);
@@ -73,7 +78,8 @@ export function createPostgresRateLimits(prisma: PrismaClient, run: Run): RateLi
             const inFlight = await transaction.$queryRaw<Array<{ count: number; next_expiry_ms: number | null }>>`
               SELECT count(*)::int AS count, (extract(epoch FROM (min(expires_at) - now())) * 1000)::float8 AS next_expiry_ms FROM vs_parallel_leases WHERE token = ${token}`;
             const current = inFlight[0]?.count ?? 0;
-            if (current >= limits.max_parallel_requests) return refuse("max_parallel_requests", current, Math.min(1_000, Math.max(1, inFlight[0]?.next_expiry_ms ?? 1_000)));
+            if (current >= limits.max_parallel_requests)
+              return refuse("max_parallel_requests", current, Math.min(1_000, Math.max(1, inFlight[0]?.next_expiry_ms ?? 1_000)));
             leaseId = randomUUID();
             await transaction.$executeRaw`INSERT INTO vs_parallel_leases (lease_id, token, expires_at) VALUES (${leaseId}::uuid, ${token}, now() + ${leaseMs} * interval '1 millisecond')`;
           }
@@ -91,7 +97,12 @@ export function createPostgresRateLimits(prisma: PrismaClient, run: Run): RateLi
             if (leaseId !== null) await transaction.$executeRaw`DELETE FROM vs_parallel_leases WHERE lease_id = ${leaseId}::uuid`;
             return refuse(limits.rpm_limit !== null ? "rpm_limit" : "tpm_limit", limits.rpm_limit ?? limits.tpm_limit ?? 0, window.reset_ms);
           }
-          return { admitted: true, leaseId, remainingRequests: remaining(limits.rpm_limit, row.requests), remainingTokens: remaining(limits.tpm_limit, row.tokens) };
+          return {
+            admitted: true,
+            leaseId,
+            remainingRequests: remaining(limits.rpm_limit, row.requests),
+            remainingTokens: remaining(limits.tpm_limit, row.tokens),
+          };
         }),
       ),
 
@@ -101,9 +112,11 @@ export function createPostgresRateLimits(prisma: PrismaClient, run: Run): RateLi
 
     async addTokens(token, tokens) {
       if (!(tokens > 0)) return;
-      await run(() => prisma.$executeRaw`
+      await run(
+        () => prisma.$executeRaw`
         INSERT INTO vs_rate_limit_windows (token, window_start, requests, tokens) VALUES (${token}, date_trunc('minute', now()), 0, ${tokens})
-        ON CONFLICT (token, window_start) DO UPDATE SET tokens = vs_rate_limit_windows.tokens + EXCLUDED.tokens`);
+        ON CONFLICT (token, window_start) DO UPDATE SET tokens = vs_rate_limit_windows.tokens + EXCLUDED.tokens`,
+      );
     },
 
     /** Windows of past minutes and expired leases are of no more use. */
@@ -117,7 +130,10 @@ export function createPostgresRateLimits(prisma: PrismaClient, run: Run): RateLi
 export function createPostgresBudgets(prisma: PrismaClient, run: Run): BudgetStore {
   return {
     async spendInWindow(token, windowStart) {
-      const rows = await run(() => prisma.$queryRaw<Array<{ spend_usd: number }>>`SELECT spend_usd FROM vs_key_spend_windows WHERE token = ${token} AND window_start = ${windowStart}`);
+      const rows = await run(
+        () =>
+          prisma.$queryRaw<Array<{ spend_usd: number }>>`SELECT spend_usd FROM vs_key_spend_windows WHERE token = ${token} AND window_start = ${windowStart}`,
+      );
       return Number(rows[0]?.spend_usd ?? 0);
     },
   };

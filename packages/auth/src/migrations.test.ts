@@ -36,7 +36,10 @@ describe("committed migrations", { timeout: 180_000 }, () => {
   });
 
   it("are reported as behind when the schema gains a column without a migration", async () => {
-    const schema = (await readFile(schemaPath, "utf8")).replace("  error_code         String?\n", "  error_code         String?\n  region             String?\n");
+    const schema = (await readFile(schemaPath, "utf8")).replace(
+      "  error_code         String?\n",
+      "  error_code         String?\n  region             String?\n",
+    );
     const { sql, isEmpty } = await diffMigrationsAgainstSchema({ schema });
     expect(isEmpty).toBe(false);
     expect(sql).toMatch(/ALTER TABLE "vs_spend_logs" ADD COLUMN\s+"region" TEXT/);

@@ -22,7 +22,10 @@ export interface Migration {
 
 export async function readMigrations(directory: string = defaultMigrationsDirectory): Promise<Migration[]> {
   const entries = await readdir(directory, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(entry.name)).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(directory, name, "migration.sql"), "utf8");
@@ -33,7 +36,11 @@ export async function readMigrations(directory: string = defaultMigrationsDirect
 
 /** A 64-bit advisory lock id per schema, so stores in different schemas of one database do not wait on each other. */
 function advisoryLockId(schema: string | null): string {
-  return createHash("sha256").update(`vs-auth-migrations:${schema ?? ""}`).digest().readBigInt64BE(0).toString();
+  return createHash("sha256")
+    .update(`vs-auth-migrations:${schema ?? ""}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
 }
 
 /**
@@ -67,10 +74,9 @@ export async function applyMigrations(
           log(`auth store: applied migration ${migration.name}`);
         } else if (checksum !== migration.checksum) {
           // Editing an applied migration leaves databases that ran the old text differing from new ones.
-          throw new ServiceUnavailableError(
-            `Migration ${migration.name} was changed after it was applied to this database; add a new migration instead.`,
-            { code: "database_migration_edited" },
-          );
+          throw new ServiceUnavailableError(`Migration ${migration.name} was changed after it was applied to this database; add a new migration instead.`, {
+            code: "database_migration_edited",
+          });
         }
       }
       const known = new Set(migrations.map((migration) => migration.name));

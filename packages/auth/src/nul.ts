@@ -32,7 +32,10 @@ export function assertNoNul(value: unknown, prefix = ""): void {
   const found = findNul(value);
   if (found === null) return;
   const param = prefix === "" ? found : found === "" ? prefix : `${prefix}.${found}`;
-  throw new BadRequestError(`${param || "input"}: contains a NUL character (U+0000), which cannot be stored.`, { param: param || null, code: "invalid_character" });
+  throw new BadRequestError(`${param || "input"}: contains a NUL character (U+0000), which cannot be stored.`, {
+    param: param || null,
+    code: "invalid_character",
+  });
 }
 
 /** For rows the proxy writes about requests (a URL path, an alias): a NUL becomes U+FFFD rather than losing the row. */

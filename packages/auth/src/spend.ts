@@ -21,7 +21,10 @@ export const spendRowInputSchema = z.strictObject({
   /** Defaults to the store's clock. */
   created_at: z.union([z.date(), z.iso.datetime({ offset: true })]).optional(),
   /** sha256 hex of the caller's key (`hashKey`), never the key; null for the master key or a refused request. */
-  key_hash: z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest, never the key").nullish(),
+  key_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest, never the key")
+    .nullish(),
   key_alias: requestText.nullish(),
   route: z.string().min(1).transform(withoutNul),
   vector_store: requestText.nullish(),
@@ -58,7 +61,10 @@ export const spendRowSchema = z.object({
 export type SpendRow = z.infer<typeof spendRowSchema>;
 
 export const spendFilterSchema = z.strictObject({
-  keyHash: z.string().refine((text) => !hasNul(text), "contains a NUL character").optional(),
+  keyHash: z
+    .string()
+    .refine((text) => !hasNul(text), "contains a NUL character")
+    .optional(),
   /** Rows created at or after this instant. */
   since: z.date().optional(),
   /** Rows created before this instant. */

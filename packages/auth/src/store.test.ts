@@ -69,7 +69,10 @@ describeEachDatabase("auth store", (database) => {
     });
 
     it("grants an index to a key in one statement, replacing an entry for the same index, concurrently", async () => {
-      const { info } = await store.keys.generate({ can_create_vector_stores: true, allowed_vector_store_indexes: [{ index_name: "vs_a", index_permissions: ["read"] }] }, "admin");
+      const { info } = await store.keys.generate(
+        { can_create_vector_stores: true, allowed_vector_store_indexes: [{ index_name: "vs_a", index_permissions: ["read"] }] },
+        "admin",
+      );
       expect(info.can_create_vector_stores).toBe(true);
       await Promise.all([
         store.keys.grant(info.token, { index_name: "vs_a", index_permissions: ["read", "write"] }),
@@ -206,7 +209,11 @@ describeEachDatabase("auth store", (database) => {
   describe("virtual indexes", () => {
     it("creates, reads, lists and deletes", async () => {
       const created = await store.indexes.create(
-        { index_name: "dall-e-6", litellm_params: { vector_store_index: "real-collection-name", vector_store_name: "milvus-store" }, index_info: { owner: "team-a" } },
+        {
+          index_name: "dall-e-6",
+          litellm_params: { vector_store_index: "real-collection-name", vector_store_name: "milvus-store" },
+          index_info: { owner: "team-a" },
+        },
         "admin",
       );
       expect(created).toEqual({
@@ -238,7 +245,9 @@ describeEachDatabase("auth store", (database) => {
     });
 
     it("names the bad field of an index", async () => {
-      await expect(store.indexes.create({ index_name: "has space", litellm_params: { vector_store_index: "c", vector_store_name: "s" } }, "admin")).rejects.toMatchObject({
+      await expect(
+        store.indexes.create({ index_name: "has space", litellm_params: { vector_store_index: "c", vector_store_name: "s" } }, "admin"),
+      ).rejects.toMatchObject({
         param: "index_name",
       });
       const missing = { index_name: "ok", litellm_params: { vector_store_index: "c" } } as unknown as Parameters<AuthStore["indexes"]["create"]>[0];
@@ -253,9 +262,40 @@ describeEachDatabase("auth store", (database) => {
     it("records rows and lists them newest first, filtered by key and time", async () => {
       const start = new Date(now.getTime());
       await store.spend.record([
-        { request_id: "r1", key_hash: alice, key_alias: "alice", route: "/v1/vector_stores/docs/search", vector_store: "docs", status_code: 200, latency_ms: 12, embedding_tokens: 10, embedding_cost_usd: 0.001, result_count: 3, created_at: new Date(start.getTime() + 1000) },
-        { request_id: "r2", key_hash: bob, route: "/milvus/v2/vectordb/entities/search", index_name: "dall-e-6", status_code: 403, latency_ms: 1, error_code: "permission_denied", created_at: new Date(start.getTime() + 2000) },
-        { request_id: "r3", key_hash: alice, route: "/v1/vector_stores/docs/search", status_code: 200, latency_ms: 20, embedding_tokens: 5, embedding_cost_usd: 0.0005, search_cost_usd: 0.25, created_at: new Date(start.getTime() + 3000).toISOString() },
+        {
+          request_id: "r1",
+          key_hash: alice,
+          key_alias: "alice",
+          route: "/v1/vector_stores/docs/search",
+          vector_store: "docs",
+          status_code: 200,
+          latency_ms: 12,
+          embedding_tokens: 10,
+          embedding_cost_usd: 0.001,
+          result_count: 3,
+          created_at: new Date(start.getTime() + 1000),
+        },
+        {
+          request_id: "r2",
+          key_hash: bob,
+          route: "/milvus/v2/vectordb/entities/search",
+          index_name: "dall-e-6",
+          status_code: 403,
+          latency_ms: 1,
+          error_code: "permission_denied",
+          created_at: new Date(start.getTime() + 2000),
+        },
+        {
+          request_id: "r3",
+          key_hash: alice,
+          route: "/v1/vector_stores/docs/search",
+          status_code: 200,
+          latency_ms: 20,
+          embedding_tokens: 5,
+          embedding_cost_usd: 0.0005,
+          search_cost_usd: 0.25,
+          created_at: new Date(start.getTime() + 3000).toISOString(),
+        },
       ]);
       await store.spend.record([]);
 

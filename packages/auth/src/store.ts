@@ -21,7 +21,17 @@ import {
 import { createPostgresBudgets, createPostgresRateLimits, type BudgetStore, type RateLimitStore } from "./limits.js";
 import { applyMigrations } from "./migrations.js";
 import { assertNoNul, hasNul } from "./nul.js";
-import { spendFilterSchema, spendRowInputSchema, type BudgetCrossing, type SpendFilter, type SpendRecordResult, type SpendRow, type SpendRowInput, type SpendRowRejection, type SpendSummary } from "./spend.js";
+import {
+  spendFilterSchema,
+  spendRowInputSchema,
+  type BudgetCrossing,
+  type SpendFilter,
+  type SpendRecordResult,
+  type SpendRow,
+  type SpendRowInput,
+  type SpendRowRejection,
+  type SpendSummary,
+} from "./spend.js";
 
 export interface OpenAuthStoreOptions {
   /** `postgresql://user:password@host:port/database[?schema=name&connection_limit=n]`. */
@@ -126,8 +136,18 @@ export async function openAuthStore(options: OpenAuthStoreOptions): Promise<Auth
   try {
     await applyMigrations(connection, { log });
     const prisma = new PrismaClient({ adapter: connection.adapter });
-    log(connection.kind === "pglite" ? "auth store: embedded PGlite ready" : `auth store: PostgreSQL ready${connection.schema === null ? "" : ` (schema ${connection.schema})`}`);
-    return createAuthStore({ kind: connection.kind, driver: connection.driver, prisma, clock: options.clock ?? (() => new Date()), close: () => connection.close() });
+    log(
+      connection.kind === "pglite"
+        ? "auth store: embedded PGlite ready"
+        : `auth store: PostgreSQL ready${connection.schema === null ? "" : ` (schema ${connection.schema})`}`,
+    );
+    return createAuthStore({
+      kind: connection.kind,
+      driver: connection.driver,
+      prisma,
+      clock: options.clock ?? (() => new Date()),
+      close: () => connection.close(),
+    });
   } catch (error) {
     await connection.close().catch(() => undefined);
     throw error;
@@ -173,9 +193,20 @@ function toKeyInfo(row: VerificationToken, now: Date): KeyInfo {
 }
 
 /** The limit columns of a generate or update body; a field left out is left as it is. */
-function limitColumns(input: { rpm_limit?: number | null | undefined; tpm_limit?: number | null | undefined; max_parallel_requests?: number | null | undefined; max_budget?: number | null | undefined; soft_budget?: number | null | undefined; budget_duration?: string | null | undefined }, now: Date) {
+function limitColumns(
+  input: {
+    rpm_limit?: number | null | undefined;
+    tpm_limit?: number | null | undefined;
+    max_parallel_requests?: number | null | undefined;
+    max_budget?: number | null | undefined;
+    soft_budget?: number | null | undefined;
+    budget_duration?: string | null | undefined;
+  },
+  now: Date,
+) {
   const columns: Record<string, unknown> = {};
-  for (const name of ["rpm_limit", "tpm_limit", "max_parallel_requests", "max_budget", "soft_budget"] as const) if (input[name] !== undefined) columns[name] = input[name];
+  for (const name of ["rpm_limit", "tpm_limit", "max_parallel_requests", "max_budget", "soft_budget"] as const)
+    if (input[name] !== undefined) columns[name] = input[name];
   if (input.budget_duration !== undefined) {
     // A new window length starts a new window: the spend of the old one does not carry over.
     columns["budget_duration"] = input.budget_duration;
@@ -214,10 +245,12 @@ function describeReference(reference: string): string {
   return looksLikeKey(reference) ? `key ${keyDisplayName(reference)}` : JSON.stringify(reference);
 }
 
-const keyUniqueViolation = (alias: string | null | undefined): ErrorMeaning["uniqueViolation"] => (constraint) =>
-  constraint.includes("key_alias")
-    ? new BadRequestError(`key_alias ${JSON.stringify(alias)} is already used by another key.`, { param: "key_alias", code: "key_alias_exists" })
-    : new BadRequestError("That key already exists; choose another or let the proxy generate one.", { param: "key", code: "key_exists" });
+const keyUniqueViolation =
+  (alias: string | null | undefined): ErrorMeaning["uniqueViolation"] =>
+  (constraint) =>
+    constraint.includes("key_alias")
+      ? new BadRequestError(`key_alias ${JSON.stringify(alias)} is already used by another key.`, { param: "key_alias", code: "key_alias_exists" })
+      : new BadRequestError("That key already exists; choose another or let the proxy generate one.", { param: "key", code: "key_exists" });
 
 interface StoreParts {
   kind: DatabaseKind;
@@ -384,7 +417,10 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
               updated_by: actor,
             },
           }),
-        { uniqueViolation: () => new BadRequestError(`Index ${JSON.stringify(input.index_name)} already exists.`, { param: "index_name", code: "index_exists" }) },
+        {
+          uniqueViolation: () =>
+            new BadRequestError(`Index ${JSON.stringify(input.index_name)} already exists.`, { param: "index_name", code: "index_exists" }),
+        },
       );
       return toVirtualIndex(row);
     },
@@ -431,7 +467,17 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
   const insertSpendRows = (rows: ParsedSpendRow[], now: Date) => {
     const column = <T>(pick: (row: ParsedSpendRow) => T) => rows.map(pick);
     return run(() =>
-      prisma.$queryRawUnsafe<Array<{ token: string; key_alias: string | null; spend_usd: number; soft_budget: number | null; max_budget: number | null; crossed_soft: boolean; crossed_max: boolean }>>(
+      prisma.$queryRawUnsafe<
+        Array<{
+          token: string;
+          key_alias: string | null;
+          spend_usd: number;
+          soft_budget: number | null;
+          max_budget: number | null;
+          crossed_soft: boolean;
+          crossed_max: boolean;
+        }>
+      >(
         `WITH inserted AS (
            INSERT INTO vs_spend_logs (id, request_id, created_at, key_hash, key_alias, route, vector_store, index_name, status_code, latency_ms, embedding_tokens, embedding_cost_usd, search_cost_usd, result_count, error_code)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::float8[], $13::float8[], $14::int[], $15::text[])
@@ -475,12 +521,36 @@ function createAuthStore({ kind, driver, prisma, clock, close }: StoreParts): Au
       ),
     ).then((crossings) =>
       crossings.flatMap((crossing): BudgetCrossing[] => [
-        ...(crossing.crossed_soft ? [{ token: crossing.token, key_alias: crossing.key_alias, budget: "soft_budget" as const, limit_usd: Number(crossing.soft_budget), spend_usd: Number(crossing.spend_usd) }] : []),
-        ...(crossing.crossed_max ? [{ token: crossing.token, key_alias: crossing.key_alias, budget: "max_budget" as const, limit_usd: Number(crossing.max_budget), spend_usd: Number(crossing.spend_usd) }] : []),
+        ...(crossing.crossed_soft
+          ? [
+              {
+                token: crossing.token,
+                key_alias: crossing.key_alias,
+                budget: "soft_budget" as const,
+                limit_usd: Number(crossing.soft_budget),
+                spend_usd: Number(crossing.spend_usd),
+              },
+            ]
+          : []),
+        ...(crossing.crossed_max
+          ? [
+              {
+                token: crossing.token,
+                key_alias: crossing.key_alias,
+                budget: "max_budget" as const,
+                limit_usd: Number(crossing.max_budget),
+                spend_usd: Number(crossing.spend_usd),
+              },
+            ]
+          : []),
       ]),
     );
   };
-  const databaseAnswers = () => run(() => prisma.$queryRaw`SELECT 1`).then(() => true, () => false);
+  const databaseAnswers = () =>
+    run(() => prisma.$queryRaw`SELECT 1`).then(
+      () => true,
+      () => false,
+    );
 
   const spend: SpendStore = {
     async record(rawRows) {

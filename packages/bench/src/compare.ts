@@ -29,14 +29,31 @@ interface BuildRuns {
  */
 export async function compareBuilds(
   processes: ProcessRegistry,
-  options: { upstreams: Upstreams & { pid: number }; directory: string; baseCli: string; candidateCli: string; settings: ComparisonSettings; log: (line: string) => void },
+  options: {
+    upstreams: Upstreams & { pid: number };
+    directory: string;
+    baseCli: string;
+    candidateCli: string;
+    settings: ComparisonSettings;
+    log: (line: string) => void;
+  },
 ): Promise<string> {
   const { upstreams, settings, log } = options;
   const endpoints = { milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl };
   log(`Starting two proxies: base ${options.baseCli} and candidate ${options.candidateCli} …`);
   const [base, candidate] = await Promise.all([
-    startProxyProcess(processes, { name: "proxy (base)", directory: join(options.directory, "base"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }), cli: options.baseCli }),
-    startProxyProcess(processes, { name: "proxy (candidate)", directory: join(options.directory, "candidate"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }), cli: options.candidateCli }),
+    startProxyProcess(processes, {
+      name: "proxy (base)",
+      directory: join(options.directory, "base"),
+      config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }),
+      cli: options.baseCli,
+    }),
+    startProxyProcess(processes, {
+      name: "proxy (candidate)",
+      directory: join(options.directory, "candidate"),
+      config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }),
+      cli: options.candidateCli,
+    }),
   ]);
   try {
     await Promise.all([setUpProxy(base), setUpProxy(candidate)]);
@@ -68,9 +85,15 @@ export async function compareBuilds(
     log(`Throughput: ${settings.connections} connections, ${settings.throughputRepeats}× per build, alternating …`);
     const throughput: Record<"base" | "candidate", BuildRuns> = { base: { unified: [], passthrough: [] }, candidate: { unified: [], passthrough: [] } };
     for (let repeat = 0; repeat < settings.throughputRepeats; repeat++) {
-      for (const [name, proxy] of [["base", base], ["candidate", candidate]] as const) {
+      for (const [name, proxy] of [
+        ["base", base],
+        ["candidate", candidate],
+      ] as const) {
         for (const kind of ["unified", "passthrough"] as const) {
-          const path = kind === "unified" ? unifiedSearchPath({ id: kind, label: kind, proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY }) : passthroughPath({ proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
+          const path =
+            kind === "unified"
+              ? unifiedSearchPath({ id: kind, label: kind, proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY })
+              : passthroughPath({ proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
           const client = await path.open(settings.connections, "load");
           try {
             const run = await runThroughput(client, {
@@ -81,7 +104,9 @@ export async function compareBuilds(
               systemCpu: systemBusyCpuMs,
             });
             throughput[name][kind].push(run);
-            log(`  ${name} ${kind}: ${Math.round(run.requestsPerSecond)} req/s, proxy ${run.cpuMicrosecondsPerRequest["proxy"]?.toFixed(0) ?? "?"} µs CPU/req, other processes ${((run.otherProcessesCpuShare ?? 0) * 100).toFixed(0)} %`);
+            log(
+              `  ${name} ${kind}: ${Math.round(run.requestsPerSecond)} req/s, proxy ${run.cpuMicrosecondsPerRequest["proxy"]?.toFixed(0) ?? "?"} µs CPU/req, other processes ${((run.otherProcessesCpuShare ?? 0) * 100).toFixed(0)} %`,
+            );
           } finally {
             await client.close();
           }
@@ -92,11 +117,17 @@ export async function compareBuilds(
     const mean = (values: number[]): number => (values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length);
     const requestsPerSecond = (list: ThroughputRun[]) => mean(list.map((run) => run.requestsPerSecond));
     const proxyCpu = (list: ThroughputRun[]) => mean(list.map((run) => run.cpuMicrosecondsPerRequest["proxy"] ?? Number.NaN));
-    const change = (before: number, after: number) => (Number.isFinite(before) && Number.isFinite(after) && before !== 0 ? `${after >= before ? "+" : ""}${(((after - before) / before) * 100).toFixed(1)} %` : "n/a");
-    const row = (label: string, before: number, after: number, digits = 3) => `| ${label} | ${before.toFixed(digits)} | ${after.toFixed(digits)} | ${change(before, after)} |`;
+    const change = (before: number, after: number) =>
+      Number.isFinite(before) && Number.isFinite(after) && before !== 0
+        ? `${after >= before ? "+" : ""}${(((after - before) / before) * 100).toFixed(1)} %`
+        : "n/a";
+    const row = (label: string, before: number, after: number, digits = 3) =>
+      `| ${label} | ${before.toFixed(digits)} | ${after.toFixed(digits)} | ${change(before, after)} |`;
     const direct = latency("direct");
     const directMilvus = latency("direct_milvus");
-    const other = mean([...Object.values(throughput).flatMap((build) => [...build.unified, ...build.passthrough])].map((run) => run.otherProcessesCpuShare ?? Number.NaN));
+    const other = mean(
+      [...Object.values(throughput).flatMap((build) => [...build.unified, ...build.passthrough])].map((run) => run.otherProcessesCpuShare ?? Number.NaN),
+    );
     return [
       `## A/B: \`${options.baseCli}\` (base) vs \`${options.candidateCli}\` (candidate)`,
       "",

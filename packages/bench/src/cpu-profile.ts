@@ -52,21 +52,38 @@ export interface CpuProfileSummary {
 
 const NATIVE_ENTRIES = new Set(["(garbage collector)", "(program)"]);
 /** Node's C++ bindings for sockets and streams: native frames, but Node's I/O, not V8's work. */
-const NODE_IO_BINDINGS = new Set(["writev", "writeBuffer", "writeUtf8String", "writeLatin1String", "writeAsciiString", "writeUcs2String", "readStart", "readStop", "shutdown", "close", "connect", "setNoDelay", "setKeepAlive"]);
+const NODE_IO_BINDINGS = new Set([
+  "writev",
+  "writeBuffer",
+  "writeUtf8String",
+  "writeLatin1String",
+  "writeAsciiString",
+  "writeUcs2String",
+  "readStart",
+  "readStop",
+  "shutdown",
+  "close",
+  "connect",
+  "setNoDelay",
+  "setKeepAlive",
+]);
 
 export function categorize(functionName: string, url: string): CodeCategory {
   if (url === "" && NODE_IO_BINDINGS.has(functionName)) return "Node core (http, net, streams, timers)";
   if (url === "" || NATIVE_ENTRIES.has(functionName)) return "V8 native / builtins (JSON, GC, compiled code)";
   // Node's bundled undici (Fetch API classes) and web streams: @hono/node-server builds these only when the app asks.
-  if (url.startsWith("node:internal/deps/undici") || url.startsWith("node:internal/webstreams")) return "Fetch Request/Response + web streams (built on demand)";
+  if (url.startsWith("node:internal/deps/undici") || url.startsWith("node:internal/webstreams"))
+    return "Fetch Request/Response + web streams (built on demand)";
   if (url.startsWith("node:")) return "Node core (http, net, streams, timers)";
   // The proxy's only WebAssembly is the database's: PGlite (PostgreSQL in Wasm) and Prisma 7's query compiler.
   if (url.startsWith("wasm://")) return "database (Prisma, PGlite)";
   if (/\/node_modules\/(?:hono|@hono\/node-server)\//.test(url)) return "Hono + @hono/node-server";
   if (url.includes("/node_modules/undici/")) return "undici (upstream HTTP client)";
   if (url.includes("/node_modules/zod/")) return "zod (validation)";
-  if (/\/node_modules\/(?:pino|sonic-boom|pino-std-serializers|thread-stream|fast-redact|quick-format-unescaped|atomic-sleep|on-exit-leak-free)\//.test(url)) return "pino (logging)";
-  if (/\/node_modules\/(?:@prisma|prisma|@electric-sql|pglite-prisma-adapter|pg|pg-protocol|pg-pool)\//.test(url) || url.includes("/packages/auth/")) return "database (Prisma, PGlite)";
+  if (/\/node_modules\/(?:pino|sonic-boom|pino-std-serializers|thread-stream|fast-redact|quick-format-unescaped|atomic-sleep|on-exit-leak-free)\//.test(url))
+    return "pino (logging)";
+  if (/\/node_modules\/(?:@prisma|prisma|@electric-sql|pglite-prisma-adapter|pg|pg-protocol|pg-pool)\//.test(url) || url.includes("/packages/auth/"))
+    return "database (Prisma, PGlite)";
   if (url.includes("/node_modules/")) return "other dependencies";
   if (/\/(?:packages|apps)\//.test(url)) return "gateway (vs packages, apps/proxy)";
   return "other dependencies";
@@ -126,7 +143,13 @@ export function summarizeCpuProfile(profile: CpuProfile, options: { top?: number
     const key = `${functionName}\u0000${frame.url}\u0000${frame.lineNumber}`;
     let entry = byFunction.get(key);
     if (!entry) {
-      entry = { functionName, location: shortLocation(frame.url, frame.lineNumber), category: categorize(frame.functionName, frame.url), selfMs: 0, percent: 0 };
+      entry = {
+        functionName,
+        location: shortLocation(frame.url, frame.lineNumber),
+        category: categorize(frame.functionName, frame.url),
+        selfMs: 0,
+        percent: 0,
+      };
       byFunction.set(key, entry);
     }
     entry.selfMs += durationUs / 1000;

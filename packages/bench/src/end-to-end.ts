@@ -43,7 +43,12 @@ interface CorpusPassage {
 
 /** Varied questions a user could ask of the demo corpus: one per passage title, phrased a few different ways. */
 export function endToEndQueries(passages: CorpusPassage[], count: number): string[] {
-  const phrasings = [(title: string) => `How does ${title} work?`, (title: string) => `What should I know about ${title}?`, (title: string) => `Explain ${title} in the gateway`, (title: string) => `${title}: where is it configured?`];
+  const phrasings = [
+    (title: string) => `How does ${title} work?`,
+    (title: string) => `What should I know about ${title}?`,
+    (title: string) => `Explain ${title} in the gateway`,
+    (title: string) => `${title}: where is it configured?`,
+  ];
   return Array.from({ length: count }, (_, index) => {
     const passage = passages[index % passages.length] as CorpusPassage;
     // Another phrasing on every pass over the corpus, so no two queries are the same text.
@@ -53,7 +58,7 @@ export function endToEndQueries(passages: CorpusPassage[], count: number): strin
 }
 
 function parseServerTiming(header: string | string[] | undefined): Record<string, number> {
-  const text = Array.isArray(header) ? header.join(",") : header ?? "";
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
   const timings: Record<string, number> = {};
   for (const part of text.split(",")) {
     const match = /^\s*([\w-]+)\s*;\s*dur=([\d.]+)/.exec(part);
@@ -67,7 +72,10 @@ function parseServerTiming(header: string | string[] | undefined): Record<string
  * loaded, then `searches` sequential unified searches with different queries (embedding cache off), broken down
  * with the proxy's own `server-timing` and `x-vs-overhead-ms` headers.
  */
-export async function runEndToEnd(processes: ProcessRegistry, options: { directory: string; searches: number; warmup: number; log: (line: string) => void }): Promise<EndToEndResult> {
+export async function runEndToEnd(
+  processes: ProcessRegistry,
+  options: { directory: string; searches: number; warmup: number; log: (line: string) => void },
+): Promise<EndToEndResult> {
   const { directory, log } = options;
   let milvusLite: Awaited<ReturnType<typeof startMilvusLite>>;
   const startStarted = performance.now();

@@ -103,7 +103,10 @@ async function modelRate(texts: string[]): Promise<number> {
  * batch, polled until completed; then the same chunks embedded directly by the model in this process, so the row says
  * what share of the model's own rate ingestion keeps. A small warm-up file first loads the proxy's model.
  */
-export async function runIngestion(processes: ProcessRegistry, options: { directory: string; files: number; log: (line: string) => void }): Promise<IngestionResult> {
+export async function runIngestion(
+  processes: ProcessRegistry,
+  options: { directory: string; files: number; log: (line: string) => void },
+): Promise<IngestionResult> {
   const { directory, log } = options;
   let milvusLite: Awaited<ReturnType<typeof startMilvusLite>>;
   try {
@@ -122,7 +125,12 @@ export async function runIngestion(processes: ProcessRegistry, options: { direct
           {
             vector_store_name: "ingestion-template",
             vector_store_template: true,
-            litellm_params: { vector_store_id: "unused", custom_llm_provider: "milvus", api_base: `grpc://${milvusLite.address}`, litellm_embedding_model: LOCAL_EMBEDDING_MODEL },
+            litellm_params: {
+              vector_store_id: "unused",
+              custom_llm_provider: "milvus",
+              api_base: `grpc://${milvusLite.address}`,
+              litellm_embedding_model: LOCAL_EMBEDDING_MODEL,
+            },
           },
         ],
         general_settings: { master_key: BENCH_MASTER_KEY, log_level: "warn", embedding_cache: { enabled: false }, ingestion: { poll_interval_seconds: 0.5 } },
@@ -132,19 +140,31 @@ export async function runIngestion(processes: ProcessRegistry, options: { direct
     const texts: string[] = [];
     try {
       const store = (await apiCall(proxy.url, "/v1/vector_stores", { body: { name: "bench-ingestion" } })).body.id as string;
-      const warm = await ingest(proxy.url, store, [await upload(proxy.url, "warm-up.txt", passages.slice(0, 5).map((passage) => passage.text).join("\n\n"))]);
+      const warm = await ingest(proxy.url, store, [
+        await upload(
+          proxy.url,
+          "warm-up.txt",
+          passages
+            .slice(0, 5)
+            .map((passage) => passage.text)
+            .join("\n\n"),
+        ),
+      ]);
       if (warm.status !== "completed") throw new Error(`the warm-up file ended ${warm.status}`);
       // Each file is the whole corpus from another starting passage: the same size, different chunks.
       const contents = Array.from({ length: options.files }, (_, file) => {
         const start = Math.floor((file * passages.length) / options.files);
         return [...passages.slice(start), ...passages.slice(0, start)].map((passage) => `## ${passage.title}\n${passage.text}`).join("\n\n");
       });
-      log(`Ingestion: ${options.files} files (${contents.reduce((sum, text) => sum + text.length, 0).toLocaleString("en-US")} characters), static ${CHUNK_TOKENS}-token chunks …`);
+      log(
+        `Ingestion: ${options.files} files (${contents.reduce((sum, text) => sum + text.length, 0).toLocaleString("en-US")} characters), static ${CHUNK_TOKENS}-token chunks …`,
+      );
       const started = performance.now();
       const fileIds = await Promise.all(contents.map((text, index) => upload(proxy.url, `corpus-${index}.md`, text)));
       const result = await ingest(proxy.url, store, fileIds);
       ingestionMs = performance.now() - started;
-      if (result.status !== "completed" || result.counts["completed"] !== options.files) throw new Error(`the batch ended ${result.status}: ${JSON.stringify(result.counts)}`);
+      if (result.status !== "completed" || result.counts["completed"] !== options.files)
+        throw new Error(`the batch ended ${result.status}: ${JSON.stringify(result.counts)}`);
       for (const fileId of fileIds) {
         const page = (await apiCall(proxy.url, `/v1/vector_stores/${store}/files/${fileId}/content`)).body as { data: Array<{ text: string }> };
         texts.push(...page.data.map((part) => part.text));
@@ -156,7 +176,16 @@ export async function runIngestion(processes: ProcessRegistry, options: { direct
     const modelMs = await modelRate(texts);
     const chunksPerSecond = texts.length / (ingestionMs / 1000);
     const modelChunksPerSecond = texts.length / (modelMs / 1000);
-    return { status: "measured", files: options.files, chunks: texts.length, ingestionMs, chunksPerSecond, modelMs, modelChunksPerSecond, share: chunksPerSecond / modelChunksPerSecond };
+    return {
+      status: "measured",
+      files: options.files,
+      chunks: texts.length,
+      ingestionMs,
+      chunksPerSecond,
+      modelMs,
+      modelChunksPerSecond,
+      share: chunksPerSecond / modelChunksPerSecond,
+    };
   } catch (error) {
     return { status: "failed", reason: describeError(error) };
   } finally {

@@ -97,7 +97,10 @@ export async function runThroughput(
     watchedMs += after - before;
     if (samples.length > 0) cpuMicrosecondsPerRequest[name] = ((after - before) * 1000) / samples.length;
   }
-  const otherProcessesCpuShare = systemBefore !== null && systemAfter !== null && elapsedMs > 0 ? Math.max(0, systemAfter - systemBefore - watchedMs) / (availableParallelism() * elapsedMs) : undefined;
+  const otherProcessesCpuShare =
+    systemBefore !== null && systemAfter !== null && elapsedMs > 0
+      ? Math.max(0, systemAfter - systemBefore - watchedMs) / (availableParallelism() * elapsedMs)
+      : undefined;
   return {
     ...(otherProcessesCpuShare === undefined ? {} : { otherProcessesCpuShare }),
     cpuMicrosecondsPerRequest,

@@ -60,10 +60,17 @@ export function directPath(upstreams: Upstreams): BenchPath {
       const milvusHeaders = { ...JSON_HEADERS, authorization: `Bearer ${BENCH_MILVUS_TOKEN}`, "accept-type-allow-int64": "true" };
       return {
         async operation() {
-          const embedded = JSON.parse(await readAnswer(await embeddings.request({ path: embeddingsPath, method: "POST", headers: embeddingHeaders, body: embeddingBody }), "embedding")) as { data: Array<{ embedding: number[] }> };
+          const embedded = JSON.parse(
+            await readAnswer(await embeddings.request({ path: embeddingsPath, method: "POST", headers: embeddingHeaders, body: embeddingBody }), "embedding"),
+          ) as { data: Array<{ embedding: number[] }> };
           const vector = embedded.data[0]?.embedding;
           if (!vector) throw new Error("embedding: no vector in the answer");
-          const searched = await milvus.request({ path: "/v2/vectordb/entities/search", method: "POST", headers: milvusHeaders, body: JSON.stringify(benchSearchBody(BENCH_COLLECTION, vector)) });
+          const searched = await milvus.request({
+            path: "/v2/vectordb/entities/search",
+            method: "POST",
+            headers: milvusHeaders,
+            body: JSON.stringify(benchSearchBody(BENCH_COLLECTION, vector)),
+          });
           checkMilvusAnswer(await readAnswer(searched, "Milvus search"), mode, "Milvus search");
         },
         close: () => Promise.all([embeddings.close(), milvus.close()]).then(() => undefined),
@@ -140,7 +147,8 @@ export function unifiedSearchPath(options: { id: string; label: string; proxyUrl
           const text = await readAnswer(response, "unified search");
           if (mode === "load") return;
           const page = JSON.parse(text) as { data?: unknown[] };
-          if (!Array.isArray(page.data) || page.data.length !== BENCH_RESULT_ROWS) throw new Error(`unified search: expected ${BENCH_RESULT_ROWS} rows, got ${text.slice(0, 200)}`);
+          if (!Array.isArray(page.data) || page.data.length !== BENCH_RESULT_ROWS)
+            throw new Error(`unified search: expected ${BENCH_RESULT_ROWS} rows, got ${text.slice(0, 200)}`);
           const overhead = Number(response.headers["x-vs-overhead-ms"]);
           if (overheadSink && Number.isFinite(overhead)) overheadSink.push(overhead);
         },

@@ -23,7 +23,12 @@ export class ProcessRegistry {
   private readonly children = new Set<ManagedChild>();
   private readonly cleanups: Array<{ name: string; run: () => Promise<void>; runNow?: () => void }> = [];
 
-  spawn(name: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdout?: "pipe" | "ignore" | number; ipc?: boolean; cwd?: string } = {}): ManagedChild {
+  spawn(
+    name: string,
+    command: string,
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; stdout?: "pipe" | "ignore" | number; ipc?: boolean; cwd?: string } = {},
+  ): ManagedChild {
     const stdio: StdioOptions = ["ignore", options.stdout ?? "ignore", "pipe"];
     if (options.ipc) stdio.push("ipc");
     const child = spawn(command, args, { stdio, env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) });

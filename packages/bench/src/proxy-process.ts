@@ -48,7 +48,14 @@ export interface ProxyProcess {
 }
 
 /** A config whose one store searches the fake Milvus with the fake `openai/bench` embedding model. */
-export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: string; logLevel: LogLevel; embeddingCache: boolean; databaseUrl?: string; metrics?: boolean }): Record<string, unknown> {
+export function benchProxyConfig(options: {
+  milvusUrl: string;
+  embeddingsUrl: string;
+  logLevel: LogLevel;
+  embeddingCache: boolean;
+  databaseUrl?: string;
+  metrics?: boolean;
+}): Record<string, unknown> {
   return {
     vector_store_registry: [
       {
@@ -83,7 +90,16 @@ export function benchProxyConfig(options: { milvusUrl: string; embeddingsUrl: st
  */
 export async function startProxyProcess(
   processes: ProcessRegistry,
-  options: { name: string; directory: string; config: Record<string, unknown>; nodeFlags?: string[]; workers?: number; startTimeoutMs?: number; cli?: string; env?: Record<string, string> },
+  options: {
+    name: string;
+    directory: string;
+    config: Record<string, unknown>;
+    nodeFlags?: string[];
+    workers?: number;
+    startTimeoutMs?: number;
+    cli?: string;
+    env?: Record<string, string>;
+  },
 ): Promise<ProxyProcess> {
   const { name, directory } = options;
   await mkdir(directory, { recursive: true });
@@ -99,7 +115,18 @@ export async function startProxyProcess(
   // Tracing is on only where a proxy is given OTEL_* variables (the bench compares it on and off).
   for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
   Object.assign(env, options.env);
-  const args = [...(options.nodeFlags ?? []), options.cli ?? cliPath, "--config", configPath, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(directory, "data")];
+  const args = [
+    ...(options.nodeFlags ?? []),
+    options.cli ?? cliPath,
+    "--config",
+    configPath,
+    "--port",
+    String(port),
+    "--host",
+    "127.0.0.1",
+    "--data-dir",
+    join(directory, "data"),
+  ];
   if (options.workers !== undefined) args.push("--workers", String(options.workers));
   const child = processes.spawn(name, process.execPath, args, { env, stdout: logDescriptor });
   closeSync(logDescriptor);
@@ -154,8 +181,12 @@ async function adminCall(url: string, path: string, body: unknown): Promise<{ st
  * virtual key that may read the store and the index (`POST /key/generate`), which every benchmarked call uses.
  */
 export async function setUpProxy(proxy: Pick<ProxyProcess, "url" | "name">): Promise<void> {
-  const index = await adminCall(proxy.url, "/v1/indexes", { index_name: BENCH_INDEX, litellm_params: { vector_store_index: BENCH_COLLECTION, vector_store_name: BENCH_STORE } });
-  if (index.status !== 201 && !index.text.includes("index_exists")) throw new Error(`${proxy.name}: POST /v1/indexes answered ${index.status}: ${index.text.slice(0, 300)}`);
+  const index = await adminCall(proxy.url, "/v1/indexes", {
+    index_name: BENCH_INDEX,
+    litellm_params: { vector_store_index: BENCH_COLLECTION, vector_store_name: BENCH_STORE },
+  });
+  if (index.status !== 201 && !index.text.includes("index_exists"))
+    throw new Error(`${proxy.name}: POST /v1/indexes answered ${index.status}: ${index.text.slice(0, 300)}`);
   const key = await adminCall(proxy.url, "/key/generate", {
     key: BENCH_VIRTUAL_KEY,
     key_alias: "bench",
@@ -164,5 +195,6 @@ export async function setUpProxy(proxy: Pick<ProxyProcess, "url" | "name">): Pro
       { index_name: BENCH_INDEX, index_permissions: ["read"] },
     ],
   });
-  if (key.status !== 200 && !key.text.includes("key_exists")) throw new Error(`${proxy.name}: POST /key/generate answered ${key.status}: ${key.text.slice(0, 300)}`);
+  if (key.status !== 200 && !key.text.includes("key_exists"))
+    throw new Error(`${proxy.name}: POST /key/generate answered ${key.status}: ${key.text.slice(0, 300)}`);
 }

@@ -104,7 +104,8 @@ export const COMPETITORS = [
   { system: "Bifrost (Go)", addedMs: 0.5, conditions: "same test" },
 ];
 
-const fixed = (value: number | null | undefined, digits = 3): string => (value === null || value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits = 3): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? "n/a" : value.toFixed(digits);
 const milliseconds = (value: number | null | undefined): string => fixed(value, 3);
 const signed = (value: number): string => (Number.isFinite(value) ? `${value >= 0 ? "+" : ""}${value.toFixed(3)}` : "n/a");
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
@@ -128,7 +129,11 @@ export function target(options: { target: string; limit: number; measured: numbe
     limit: `${atMost ? "≤" : "≥"} ${limit}${unit}`,
     measured: `${measured.toFixed(digits)}${unit}`,
     met,
-    margin: !Number.isFinite(measured) ? "not measured" : met ? `met, ${gap.toFixed(digits)}${unit} to spare` : `missed by ${gap.toFixed(digits)}${unit}${relative}`,
+    margin: !Number.isFinite(measured)
+      ? "not measured"
+      : met
+        ? `met, ${gap.toFixed(digits)}${unit} to spare`
+        : `missed by ${gap.toFixed(digits)}${unit}${relative}`,
   };
 }
 
@@ -136,7 +141,9 @@ function latencyTable(rows: LatencyRow[]): string[] {
   const lines = ["| path | p50 ms | p90 ms | p99 ms | mean ms | max ms | requests | errors |", "|---|--:|--:|--:|--:|--:|--:|--:|"];
   for (const row of rows) {
     const { latency } = row;
-    lines.push(`| ${row.label} | ${milliseconds(latency.p50)} | ${milliseconds(latency.p90)} | ${milliseconds(latency.p99)} | ${milliseconds(latency.mean)} | ${milliseconds(latency.max)} | ${latency.count} | ${row.errors}${row.firstError ? ` (${row.firstError.replaceAll("|", "/")})` : ""} |`);
+    lines.push(
+      `| ${row.label} | ${milliseconds(latency.p50)} | ${milliseconds(latency.p90)} | ${milliseconds(latency.p99)} | ${milliseconds(latency.mean)} | ${milliseconds(latency.max)} | ${latency.count} | ${row.errors}${row.firstError ? ` (${row.firstError.replaceAll("|", "/")})` : ""} |`,
+    );
   }
   return lines;
 }
@@ -166,10 +173,16 @@ function throughputTables(results: BenchmarkResults): string[] {
   for (const row of throughput) {
     for (const run of row.runs) {
       const cpu = run.cpuMicrosecondsPerRequest;
-      lines.push(`| ${row.id} | ${run.connections} | ${perSecond(run.requestsPerSecond)} | ${fixed(cpu["proxy"], 0)} | ${fixed(cpu["upstreams"], 0)} | ${fixed(cpu["client"], 0)} | ${run.otherProcessesCpuShare === undefined ? "n/a" : percent(run.otherProcessesCpuShare)} |`);
+      lines.push(
+        `| ${row.id} | ${run.connections} | ${perSecond(run.requestsPerSecond)} | ${fixed(cpu["proxy"], 0)} | ${fixed(cpu["upstreams"], 0)} | ${fixed(cpu["client"], 0)} | ${run.otherProcessesCpuShare === undefined ? "n/a" : percent(run.otherProcessesCpuShare)} |`,
+      );
     }
   }
-  lines.push("", "| ratio | " + settings.concurrency.map((connections) => `${connections} conn.`).join(" | ") + " |", "|---|" + settings.concurrency.map(() => "--:").join("|") + "|");
+  lines.push(
+    "",
+    "| ratio | " + settings.concurrency.map((connections) => `${connections} conn.`).join(" | ") + " |",
+    "|---|" + settings.concurrency.map(() => "--:").join("|") + "|",
+  );
   const pairs: Array<[string, string, string]> = [
     ["(c) unified ÷ (a) direct embedding + search", "unified", "direct"],
     ["(d) passthrough ÷ (a') direct Milvus", "passthrough", "direct_milvus"],
@@ -239,7 +252,10 @@ export function profileSection(profile: ProfileResult, unprofiledProxyCpuMicrose
       : []),
     `| # | function | where | category | self ms | share |`,
     "|--:|---|---|---|--:|--:|",
-    ...summary.top.map((entry, index) => `| ${index + 1} | \`${entry.functionName}\` | ${entry.location} | ${entry.category} | ${entry.selfMs.toFixed(0)} | ${entry.percent.toFixed(1)} % |`),
+    ...summary.top.map(
+      (entry, index) =>
+        `| ${index + 1} | \`${entry.functionName}\` | ${entry.location} | ${entry.category} | ${entry.selfMs.toFixed(0)} | ${entry.percent.toFixed(1)} % |`,
+    ),
     "",
     reading(gatewayShare, platformShare, summary),
   ];
@@ -278,7 +294,9 @@ function endToEndSection(result: EndToEndResult): string[] {
     "|---|--:|--:|--:|",
     ...rows.map(([label, summary]) => `| ${label} | ${milliseconds(summary?.mean)} | ${milliseconds(summary?.p50)} | ${milliseconds(summary?.p99)} |`),
     "",
-    result.total && result.gateway ? `The gateway's own share of a real search here: ${percent((result.gateway.mean + (result.httpAndClient?.mean ?? 0)) / result.total.mean)} of the wall time (gateway + HTTP), the rest is embedding and Milvus.` : "",
+    result.total && result.gateway
+      ? `The gateway's own share of a real search here: ${percent((result.gateway.mean + (result.httpAndClient?.mean ?? 0)) / result.total.mean)} of the wall time (gateway + HTTP), the rest is embedding and Milvus.`
+      : "",
   ];
 }
 
@@ -352,7 +370,10 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "",
     "| path | vs | added p50 ms | added p99 ms | added mean ms | ratio p50 | ratio p99 |",
     "|---|---|--:|--:|--:|--:|--:|",
-    ...results.overhead.map((row) => `| ${row.label} | ${row.baseline} | ${signed(row.addedP50)} | ${signed(row.addedP99)} | ${signed(row.addedMean)} | ${ratio(row.ratioP50)} | ${ratio(row.ratioP99)} |`),
+    ...results.overhead.map(
+      (row) =>
+        `| ${row.label} | ${row.baseline} | ${signed(row.addedP50)} | ${signed(row.addedP99)} | ${signed(row.addedMean)} | ${ratio(row.ratioP50)} | ${ratio(row.ratioP99)} |`,
+    ),
     "",
     `The proxy's own account of (c), \`x-vs-overhead-ms\` (time inside the gateway minus embedding and Milvus, HTTP parsing and writing excluded): ` +
       `p50 ${milliseconds(results.gatewayReportedOverhead.p50)} ms, p99 ${milliseconds(results.gatewayReportedOverhead.p99)} ms, mean ${milliseconds(results.gatewayReportedOverhead.mean)} ms.`,
@@ -399,7 +420,10 @@ export function renderMarkdown(results: BenchmarkResults): string {
           "",
           "| workers | req/s | p50 ms | p99 ms | errors | peak RSS, all processes |",
           "|--:|--:|--:|--:|--:|--:|",
-          ...results.workers.runs.map((run) => `| ${run.workers} | ${perSecond(run.throughput.requestsPerSecond)} | ${milliseconds(run.throughput.latency.p50)} | ${milliseconds(run.throughput.latency.p99)} | ${run.throughput.errors} | ${run.peakRssMbAllProcesses === null ? "n/a" : `${run.peakRssMbAllProcesses.toFixed(0)} MB`} |`),
+          ...results.workers.runs.map(
+            (run) =>
+              `| ${run.workers} | ${perSecond(run.throughput.requestsPerSecond)} | ${milliseconds(run.throughput.latency.p50)} | ${milliseconds(run.throughput.latency.p99)} | ${run.throughput.errors} | ${run.peakRssMbAllProcesses === null ? "n/a" : `${run.peakRssMbAllProcesses.toFixed(0)} MB`} |`,
+          ),
           "",
           `On ${machine.cores} cores the load generator and the upstreams compete with the workers; more workers pay off with cores to spare.`,
         ]
@@ -407,7 +431,12 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "",
     "## Profile of the proxy",
     "",
-    ...profileSection(results.profile, results.profile.connections === undefined ? undefined : throughputAt(results.throughput, "unified", results.profile.connections)?.cpuMicrosecondsPerRequest["proxy"]),
+    ...profileSection(
+      results.profile,
+      results.profile.connections === undefined
+        ? undefined
+        : throughputAt(results.throughput, "unified", results.profile.connections)?.cpuMicrosecondsPerRequest["proxy"],
+    ),
     "",
     "## End to end: Milvus Lite + the local embedding model",
     "",

@@ -18,7 +18,17 @@ import { describeError, runSequential, runThroughput, type BenchPath, type CpuCl
 import { machineFacts } from "./machine.js";
 import { bareForwarderPath, directMilvusPath, directPath, passthroughPath, sdkPath, unifiedSearchPath, type Upstreams } from "./paths.js";
 import { startPrivatePostgres } from "@vs/test-support";
-import { childPids, processCpuMs, processMemory, processTreeCpuMs, ProcessRegistry, resetPeakRss, systemBusyCpuMs, type ManagedChild, type ProcessMemory } from "./processes.js";
+import {
+  childPids,
+  processCpuMs,
+  processMemory,
+  processTreeCpuMs,
+  ProcessRegistry,
+  resetPeakRss,
+  systemBusyCpuMs,
+  type ManagedChild,
+  type ProcessMemory,
+} from "./processes.js";
 import { benchProxyConfig, currentCli, setUpProxy, startProxyProcess, useCli, type ProxyProcess } from "./proxy-process.js";
 import {
   ingestionSection,
@@ -79,8 +89,38 @@ interface Settings {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { quick, latencyRounds: 2, latencyPerRound: 100, latencyWarmup: 50, throughputMs: 500, throughputWarmupMs: 200, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 1500, endToEndSearches: 20, endToEndWarmup: 3, ingestionFiles: 1 }
-    : { quick, latencyRounds: 4, latencyPerRound: 500, latencyWarmup: 300, throughputMs: 3000, throughputWarmupMs: 700, concurrency: [1, 16, 64], highConcurrency: 256, workersConnections: 64, profileConnections: 16, profileMs: 5000, endToEndSearches: 200, endToEndWarmup: 10, ingestionFiles: 2 };
+    ? {
+        quick,
+        latencyRounds: 2,
+        latencyPerRound: 100,
+        latencyWarmup: 50,
+        throughputMs: 500,
+        throughputWarmupMs: 200,
+        concurrency: [1, 16, 64],
+        highConcurrency: 256,
+        workersConnections: 64,
+        profileConnections: 16,
+        profileMs: 1500,
+        endToEndSearches: 20,
+        endToEndWarmup: 3,
+        ingestionFiles: 1,
+      }
+    : {
+        quick,
+        latencyRounds: 4,
+        latencyPerRound: 500,
+        latencyWarmup: 300,
+        throughputMs: 3000,
+        throughputWarmupMs: 700,
+        concurrency: [1, 16, 64],
+        highConcurrency: 256,
+        workersConnections: 64,
+        profileConnections: 16,
+        profileMs: 5000,
+        endToEndSearches: 200,
+        endToEndWarmup: 10,
+        ingestionFiles: 2,
+      };
 }
 
 const started = performance.now();
@@ -92,7 +132,12 @@ const upstreamsReadySchema = z.object({ type: z.literal("ready"), milvusUrl: z.s
 const forwarderReadySchema = z.object({ type: z.literal("ready"), url: z.string().url() });
 
 /** Starts one of the bench's own child scripts and waits for its `ready` message over IPC. */
-async function startReportingChild(processes: ProcessRegistry, name: string, script: string, args: string[] = []): Promise<{ message: unknown; child: ManagedChild }> {
+async function startReportingChild(
+  processes: ProcessRegistry,
+  name: string,
+  script: string,
+  args: string[] = [],
+): Promise<{ message: unknown; child: ManagedChild }> {
   const child = processes.spawn(name, process.execPath, [join(here, script), ...args], { ipc: true });
   const message = await new Promise<unknown>((resolveMessage, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not report within 15 s:\n${child.stderrTail()}`)), 15_000);
@@ -139,7 +184,8 @@ function cpuClocks(upstreamsPid: number, proxyPid?: number): Record<string, CpuC
 function overhead(id: string, label: string, rows: Map<string, LatencyRow>, pathId: string, baselineId: string): OverheadRow {
   const path = rows.get(pathId)?.latency;
   const baseline = rows.get(baselineId)?.latency;
-  if (!path || !baseline) return { id, label, baseline: baselineId, addedP50: Number.NaN, addedP99: Number.NaN, addedMean: Number.NaN, ratioP50: Number.NaN, ratioP99: Number.NaN };
+  if (!path || !baseline)
+    return { id, label, baseline: baselineId, addedP50: Number.NaN, addedP99: Number.NaN, addedMean: Number.NaN, ratioP50: Number.NaN, ratioP99: Number.NaN };
   return {
     id,
     label,
@@ -170,8 +216,17 @@ function peakRssOfTree(pid: number): number | null {
   return memories.length === 0 ? null : memories.reduce((sum, memory) => sum + memory.peakRssMb, 0);
 }
 
-async function measureWorkers(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number }, directory: string): Promise<WorkersResult> {
-  if (!workersOptionAvailable()) return { status: "not_available", reason: "this build of vs-proxy has no --workers option (the bench is ready for it: it compares --workers 1 and 2 on PostgreSQL)" };
+async function measureWorkers(
+  processes: ProcessRegistry,
+  settings: Settings,
+  upstreams: Upstreams & { pid: number },
+  directory: string,
+): Promise<WorkersResult> {
+  if (!workersOptionAvailable())
+    return {
+      status: "not_available",
+      reason: "this build of vs-proxy has no --workers option (the bench is ready for it: it compares --workers 1 and 2 on PostgreSQL)",
+    };
   let postgres: Awaited<ReturnType<typeof startPrivatePostgres>>;
   try {
     log("Starting a private PostgreSQL cluster for the workers comparison …");
@@ -179,7 +234,11 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
   } catch (error) {
     return { status: "skipped", reason: `--workers needs a shared PostgreSQL and none could be started: ${describeError(error)}` };
   }
-  const removeCleanup = processes.onCleanup("PostgreSQL", () => postgres.stop(), () => postgres.stopNow());
+  const removeCleanup = processes.onCleanup(
+    "PostgreSQL",
+    () => postgres.stop(),
+    () => postgres.stopNow(),
+  );
   const runs: NonNullable<WorkersResult["runs"]> = [];
   let postgresProxyAtHighConcurrency: WorkersResult["postgresProxyAtHighConcurrency"];
   try {
@@ -187,7 +246,13 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
       const proxy = await startProxyProcess(processes, {
         name: `proxy --workers ${workers}`,
         directory: join(directory, `workers-${workers}`),
-        config: benchProxyConfig({ milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl, logLevel: "warn", embeddingCache: false, databaseUrl: `${postgres.url}?schema=bench_workers_${workers}` }),
+        config: benchProxyConfig({
+          milvusUrl: upstreams.milvusUrl,
+          embeddingsUrl: upstreams.embeddingsUrl,
+          logLevel: "warn",
+          embeddingCache: false,
+          databaseUrl: `${postgres.url}?schema=bench_workers_${workers}`,
+        }),
         workers,
       });
       try {
@@ -195,7 +260,13 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
         const path = unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
         const cpuOf = cpuClocks(upstreams.pid, proxy.child.pid);
         const throughput = await withClient(path, settings.workersConnections, "load", (client) =>
-          runThroughput(client, { connections: settings.workersConnections, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+          runThroughput(client, {
+            connections: settings.workersConnections,
+            durationMs: settings.throughputMs,
+            warmupMs: settings.throughputWarmupMs,
+            cpuOf,
+            systemCpu: systemBusyCpuMs,
+          }),
         );
         const peakRssMbAllProcesses = peakRssOfTree(proxy.child.pid);
         log(`  --workers ${workers}, ${settings.workersConnections} connections: ${formatRun(throughput)}`);
@@ -205,16 +276,34 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
           const afterRuns = processMemory(proxy.child.pid);
           const peakReset = resetPeakRss(proxy.child.pid);
           const highConcurrency = await withClient(path, settings.highConcurrency, "load", (client) =>
-            runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf, systemCpu: systemBusyCpuMs }),
+            runThroughput(client, {
+              connections: settings.highConcurrency,
+              durationMs: settings.throughputMs,
+              warmupMs: settings.throughputWarmupMs,
+              cpuOf,
+              systemCpu: systemBusyCpuMs,
+            }),
           );
-          postgresProxyAtHighConcurrency = { throughput: highConcurrency, memoryBefore: afterRuns, memory: processMemory(proxy.child.pid), peakResetBefore: peakReset };
-          log(`  --workers 1 @${settings.highConcurrency}: ${formatRun(highConcurrency)}; peak RSS ${postgresProxyAtHighConcurrency.memory?.peakRssMb.toFixed(1) ?? "?"} MB`);
+          postgresProxyAtHighConcurrency = {
+            throughput: highConcurrency,
+            memoryBefore: afterRuns,
+            memory: processMemory(proxy.child.pid),
+            peakResetBefore: peakReset,
+          };
+          log(
+            `  --workers 1 @${settings.highConcurrency}: ${formatRun(highConcurrency)}; peak RSS ${postgresProxyAtHighConcurrency.memory?.peakRssMb.toFixed(1) ?? "?"} MB`,
+          );
         }
       } finally {
         await proxy.stop();
       }
     }
-    return { status: "measured", connections: settings.workersConnections, runs, ...(postgresProxyAtHighConcurrency ? { postgresProxyAtHighConcurrency } : {}) };
+    return {
+      status: "measured",
+      connections: settings.workersConnections,
+      runs,
+      ...(postgresProxyAtHighConcurrency ? { postgresProxyAtHighConcurrency } : {}),
+    };
   } catch (error) {
     return { status: "failed", reason: describeError(error), runs, ...(postgresProxyAtHighConcurrency ? { postgresProxyAtHighConcurrency } : {}) };
   } finally {
@@ -223,7 +312,12 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
   }
 }
 
-async function measureProfile(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number }, directory: string): Promise<ProfileResult> {
+async function measureProfile(
+  processes: ProcessRegistry,
+  settings: Settings,
+  upstreams: Upstreams & { pid: number },
+  directory: string,
+): Promise<ProfileResult> {
   const profileDirectory = join(directory, "cpu-profile");
   await mkdir(profileDirectory, { recursive: true });
   let proxy: ProxyProcess | undefined;
@@ -241,7 +335,13 @@ async function measureProfile(processes: ProcessRegistry, settings: Settings, up
       await runThroughput(client, { connections: settings.profileConnections, durationMs: 0, warmupMs: settings.throughputWarmupMs });
       // process.hrtime and V8's profile timestamps both read CLOCK_MONOTONIC on Linux: the window selects the load.
       const windowStartUs = Number(process.hrtime.bigint() / 1000n);
-      const run = await runThroughput(client, { connections: settings.profileConnections, durationMs: settings.profileMs, warmupMs: 0, cpuOf, systemCpu: systemBusyCpuMs });
+      const run = await runThroughput(client, {
+        connections: settings.profileConnections,
+        durationMs: settings.profileMs,
+        warmupMs: 0,
+        cpuOf,
+        systemCpu: systemBusyCpuMs,
+      });
       return { throughput: run, windowStartUs, windowEndUs: Number(process.hrtime.bigint() / 1000n) };
     });
     log(`  profiled load: ${formatRun(throughput)}; stopping the proxy so it writes the profile …`);
@@ -311,9 +411,17 @@ async function measureLatency(
   const rows = new Map<string, LatencyRow>();
   for (const path of paths) {
     const run = sequential.get(path.id) ?? { samples: [], errors: 0 };
-    const row: LatencyRow = { id: path.id, label: path.label, latency: summarize(run.samples), errors: run.errors, ...(run.firstError ? { firstError: run.firstError } : {}) };
+    const row: LatencyRow = {
+      id: path.id,
+      label: path.label,
+      latency: summarize(run.samples),
+      errors: run.errors,
+      ...(run.firstError ? { firstError: run.firstError } : {}),
+    };
     rows.set(path.id, row);
-    log(`  ${path.label}: p50 ${row.latency.p50.toFixed(3)} ms, p99 ${row.latency.p99.toFixed(3)} ms, mean ${row.latency.mean.toFixed(3)} ms${row.errors ? `, ${row.errors} errors (${row.firstError})` : ""}`);
+    log(
+      `  ${path.label}: p50 ${row.latency.p50.toFixed(3)} ms, p99 ${row.latency.p99.toFixed(3)} ms, mean ${row.latency.mean.toFixed(3)} ms${row.errors ? `, ${row.errors} errors (${row.firstError})` : ""}`,
+    );
   }
   return { rows, otherProcessesCpuShare };
 }
@@ -343,7 +451,11 @@ async function startOtlpSink(): Promise<{ url: string; close(): Promise<void> }>
   await new Promise<void>((resolveListening) => server.listen(0, "127.0.0.1", resolveListening));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolveClosed) => { server.close(() => resolveClosed()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolveClosed) => {
+        server.close(() => resolveClosed());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -386,10 +498,17 @@ async function main(): Promise<void> {
 
   const directory = await mkdtemp(join(tmpdir(), "vs-bench-"));
   if (values.keep) log(`Keeping ${directory}`);
-  else processes.onCleanup("temporary directory", () => rm(directory, { recursive: true, force: true }), () => rmSync(directory, { recursive: true, force: true }));
+  else
+    processes.onCleanup(
+      "temporary directory",
+      () => rm(directory, { recursive: true, force: true }),
+      () => rmSync(directory, { recursive: true, force: true }),
+    );
   const machine = machineFacts(repositoryRoot);
   const machineLoadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
-  log(`vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}${values.cli ? `, proxy from ${currentCli()}` : ""}`);
+  log(
+    `vs bench${settings.quick ? " (--quick)" : ""}: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${machine.commit}${values.cli ? `, proxy from ${currentCli()}` : ""}`,
+  );
 
   try {
     if (values.ingestion) {
@@ -427,12 +546,32 @@ async function main(): Promise<void> {
     const forwarder = await startReportingChild(processes, "bare forwarder", "forwarder-child.js", [upstreams.milvusUrl]);
     const forwarderUrl = forwarderReadySchema.parse(forwarder.message).url;
     const otlpSink = await startOtlpSink();
-    processes.onCleanup("OTLP sink", () => otlpSink.close(), () => undefined);
+    processes.onCleanup(
+      "OTLP sink",
+      () => otlpSink.close(),
+      () => undefined,
+    );
     const [main, info, cached, metricsOff, tracingOn] = await Promise.all([
-      startProxyProcess(processes, { name: "proxy (main)", directory: join(directory, "main"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }) }),
-      startProxyProcess(processes, { name: "proxy (info log)", directory: join(directory, "info"), config: benchProxyConfig({ ...endpoints, logLevel: "info", embeddingCache: false }) }),
-      startProxyProcess(processes, { name: "proxy (cache on)", directory: join(directory, "cached"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: true }) }),
-      startProxyProcess(processes, { name: "proxy (metrics off)", directory: join(directory, "metrics-off"), config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false, metrics: false }) }),
+      startProxyProcess(processes, {
+        name: "proxy (main)",
+        directory: join(directory, "main"),
+        config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false }),
+      }),
+      startProxyProcess(processes, {
+        name: "proxy (info log)",
+        directory: join(directory, "info"),
+        config: benchProxyConfig({ ...endpoints, logLevel: "info", embeddingCache: false }),
+      }),
+      startProxyProcess(processes, {
+        name: "proxy (cache on)",
+        directory: join(directory, "cached"),
+        config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: true }),
+      }),
+      startProxyProcess(processes, {
+        name: "proxy (metrics off)",
+        directory: join(directory, "metrics-off"),
+        config: benchProxyConfig({ ...endpoints, logLevel: "warn", embeddingCache: false, metrics: false }),
+      }),
       startProxyProcess(processes, {
         name: "proxy (tracing on)",
         directory: join(directory, "tracing-on"),
@@ -449,17 +588,35 @@ async function main(): Promise<void> {
     const latencyPaths: BenchPath[] = [
       directPath(upstreams),
       sdkPath(upstreams),
-      unifiedSearchPath({ id: "unified", label: "(c) proxy unified search /v1/vector_stores/{name}/search", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY, overheadSink: gatewayOverheads }),
+      unifiedSearchPath({
+        id: "unified",
+        label: "(c) proxy unified search /v1/vector_stores/{name}/search",
+        proxyUrl: main.url,
+        key: BENCH_VIRTUAL_KEY,
+        overheadSink: gatewayOverheads,
+      }),
       unifiedSearchPath({ id: "unified_info_log", label: "(c) with log_level: info", proxyUrl: info.url, key: BENCH_VIRTUAL_KEY }),
-      unifiedSearchPath({ id: "unified_metrics_off", label: "(c) with general_settings.metrics.enabled: false", proxyUrl: metricsOff.url, key: BENCH_VIRTUAL_KEY }),
-      unifiedSearchPath({ id: "unified_tracing_on", label: "(c) with OpenTelemetry tracing on (OTLP/HTTP to a local sink)", proxyUrl: tracingOn.url, key: BENCH_VIRTUAL_KEY }),
+      unifiedSearchPath({
+        id: "unified_metrics_off",
+        label: "(c) with general_settings.metrics.enabled: false",
+        proxyUrl: metricsOff.url,
+        key: BENCH_VIRTUAL_KEY,
+      }),
+      unifiedSearchPath({
+        id: "unified_tracing_on",
+        label: "(c) with OpenTelemetry tracing on (OTLP/HTTP to a local sink)",
+        proxyUrl: tracingOn.url,
+        key: BENCH_VIRTUAL_KEY,
+      }),
       unifiedSearchPath({ id: "unified_cache_hit", label: "(e) proxy unified search, embedding cache hit", proxyUrl: cached.url, key: BENCH_VIRTUAL_KEY }),
       directMilvusPath(upstreams),
       bareForwarderPath(forwarderUrl),
       passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }),
     ];
     const latencyRequests = settings.latencyRounds * settings.latencyPerRound;
-    log(`Latency: ${latencyPaths.length} paths × (${settings.latencyWarmup} warm-up + ${latencyRequests} measured in ${settings.latencyRounds} interleaved rounds), sequential …`);
+    log(
+      `Latency: ${latencyPaths.length} paths × (${settings.latencyWarmup} warm-up + ${latencyRequests} measured in ${settings.latencyRounds} interleaved rounds), sequential …`,
+    );
     let infoBytesBefore = 0;
     const latency = await measureLatency(latencyPaths, settings, {
       ourPids: [upstreams.pid, forwarder.child.pid, main.child.pid, info.child.pid, cached.child.pid, metricsOff.child.pid, tracingOn.child.pid],
@@ -497,8 +654,14 @@ async function main(): Promise<void> {
       { path: directMilvusPath(upstreams) },
       { path: bareForwarderPath(forwarderUrl), hopPid: forwarder.child.pid },
       { path: passthroughPath({ proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), hopPid: main.child.pid },
-      { path: unifiedSearchPath({ id: "unified_metrics_off", label: "(c) metrics off", proxyUrl: metricsOff.url, key: BENCH_VIRTUAL_KEY }), hopPid: metricsOff.child.pid },
-      { path: unifiedSearchPath({ id: "unified_tracing_on", label: "(c) tracing on", proxyUrl: tracingOn.url, key: BENCH_VIRTUAL_KEY }), hopPid: tracingOn.child.pid },
+      {
+        path: unifiedSearchPath({ id: "unified_metrics_off", label: "(c) metrics off", proxyUrl: metricsOff.url, key: BENCH_VIRTUAL_KEY }),
+        hopPid: metricsOff.child.pid,
+      },
+      {
+        path: unifiedSearchPath({ id: "unified_tracing_on", label: "(c) tracing on", proxyUrl: tracingOn.url, key: BENCH_VIRTUAL_KEY }),
+        hopPid: tracingOn.child.pid,
+      },
     ];
     log(`Throughput: ${throughputPaths.length} paths × ${settings.concurrency.join("/")} connections × ${settings.throughputMs / 1000} s …`);
     const throughputRows = await measureThroughput(throughputPaths, settings, upstreams.pid);
@@ -510,15 +673,29 @@ async function main(): Promise<void> {
     const beforeHighConcurrency = processMemory(main.child.pid);
     const peakReset = resetPeakRss(main.child.pid);
     log(`Memory: ${settings.highConcurrency} connections of unified search on the main proxy …`);
-    const run256 = await withClient(unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }), settings.highConcurrency, "load", (client) =>
-      runThroughput(client, { connections: settings.highConcurrency, durationMs: settings.throughputMs, warmupMs: settings.throughputWarmupMs, cpuOf: cpuClocks(upstreams.pid, main.child.pid), systemCpu: systemBusyCpuMs }),
+    const run256 = await withClient(
+      unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: main.url, key: BENCH_VIRTUAL_KEY }),
+      settings.highConcurrency,
+      "load",
+      (client) =>
+        runThroughput(client, {
+          connections: settings.highConcurrency,
+          durationMs: settings.throughputMs,
+          warmupMs: settings.throughputWarmupMs,
+          cpuOf: cpuClocks(upstreams.pid, main.child.pid),
+          systemCpu: systemBusyCpuMs,
+        }),
     );
     const after256Connections = processMemory(main.child.pid);
-    log(`  @${settings.highConcurrency}: ${formatRun(run256)}; proxy peak RSS ${after256Connections?.peakRssMb.toFixed(1) ?? "?"} MB, now ${after256Connections?.rssMb.toFixed(1) ?? "?"} MB`);
+    log(
+      `  @${settings.highConcurrency}: ${formatRun(run256)}; proxy peak RSS ${after256Connections?.peakRssMb.toFixed(1) ?? "?"} MB, now ${after256Connections?.rssMb.toFixed(1) ?? "?"} MB`,
+    );
     await main.stop();
 
     // ---- workers
-    const workers: WorkersResult = values["skip-workers"] ? { status: "skipped", reason: "--skip-workers" } : await measureWorkers(processes, settings, upstreams, directory);
+    const workers: WorkersResult = values["skip-workers"]
+      ? { status: "skipped", reason: "--skip-workers" }
+      : await measureWorkers(processes, settings, upstreams, directory);
     if (workers.status !== "measured") log(`Workers: ${workers.reason}`);
 
     // ---- profile
@@ -534,8 +711,16 @@ async function main(): Promise<void> {
     let endToEnd: EndToEndResult = { status: "skipped", reason: "--skip-end-to-end" };
     if (!values["skip-end-to-end"]) {
       log("End to end: Milvus Lite + the local embedding model …");
-      endToEnd = await runEndToEnd(processes, { directory: join(directory, "end-to-end"), searches: settings.endToEndSearches, warmup: settings.endToEndWarmup, log });
-      if (endToEnd.status === "measured") log(`  mean ${endToEnd.total?.mean.toFixed(2)} ms: embedding ${endToEnd.embedding?.mean.toFixed(2)}, Milvus ${endToEnd.upstream?.mean.toFixed(2)}, gateway ${endToEnd.gateway?.mean.toFixed(3)} ms`);
+      endToEnd = await runEndToEnd(processes, {
+        directory: join(directory, "end-to-end"),
+        searches: settings.endToEndSearches,
+        warmup: settings.endToEndWarmup,
+        log,
+      });
+      if (endToEnd.status === "measured")
+        log(
+          `  mean ${endToEnd.total?.mean.toFixed(2)} ms: embedding ${endToEnd.embedding?.mean.toFixed(2)}, Milvus ${endToEnd.upstream?.mean.toFixed(2)}, gateway ${endToEnd.gateway?.mean.toFixed(3)} ms`,
+        );
       else log(`  ${endToEnd.status}: ${endToEnd.reason}`);
     }
 
@@ -549,7 +734,9 @@ async function main(): Promise<void> {
     // ---- report
     const unifiedOverhead = overheadRows.find((row) => row.id === "unified") as OverheadRow;
     const highest = settings.concurrency[settings.concurrency.length - 1] as number;
-    const passthroughRatio = (throughputAt(throughputRows, "passthrough", highest)?.requestsPerSecond ?? Number.NaN) / (throughputAt(throughputRows, "direct_milvus", highest)?.requestsPerSecond ?? Number.NaN);
+    const passthroughRatio =
+      (throughputAt(throughputRows, "passthrough", highest)?.requestsPerSecond ?? Number.NaN) /
+      (throughputAt(throughputRows, "direct_milvus", highest)?.requestsPerSecond ?? Number.NaN);
     const results: BenchmarkResults = {
       machine,
       settings: {
@@ -560,7 +747,8 @@ async function main(): Promise<void> {
         throughputSeconds: settings.throughputMs / 1000,
         concurrency: settings.concurrency,
         proxyCli: values.cli ? currentCli() : "apps/proxy/dist/cli.js",
-        upstream: "minimal node:http servers answering fixed bodies serialised once (packages/bench/src/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
+        upstream:
+          "minimal node:http servers answering fixed bodies serialised once (packages/bench/src/upstreams.ts): Milvus entities/search → 10 rows, /v1/embeddings → one 512-d vector with usage",
       },
       latency: [...latencyRows.values()],
       gatewayReportedOverhead: summarize(gatewayOverheads),
@@ -568,19 +756,49 @@ async function main(): Promise<void> {
       noise: {
         loadAverageAtStart: machineLoadAtStart,
         latencyOtherProcessesCpuShare,
-        throughputOtherProcessesCpuShare: meanOf(throughputRows.flatMap((row) => row.runs.map((run) => run.otherProcessesCpuShare)).filter((share): share is number => share !== undefined)),
+        throughputOtherProcessesCpuShare: meanOf(
+          throughputRows.flatMap((row) => row.runs.map((run) => run.otherProcessesCpuShare)).filter((share): share is number => share !== undefined),
+        ),
       },
-      logging: { addedP50: loggingRow.addedP50, addedP99: loggingRow.addedP99, addedMean: loggingRow.addedMean, bytesPerRequest: infoRequests > 0 ? infoLogBytes / infoRequests : null },
+      logging: {
+        addedP50: loggingRow.addedP50,
+        addedP99: loggingRow.addedP99,
+        addedMean: loggingRow.addedMean,
+        bytesPerRequest: infoRequests > 0 ? infoLogBytes / infoRequests : null,
+      },
       throughput: throughputRows,
       memory: { afterStart, beforeHighConcurrency, after256Connections, peakResetBefore256: peakReset, run256 },
       workers,
       targets: [
         target({ target: "added p50 per unified search (c − a)", limit: 0.5, measured: unifiedOverhead.addedP50, unit: " ms", atMost: true }),
         target({ target: "added p99 per unified search (c − a)", limit: 2, measured: unifiedOverhead.addedP99, unit: " ms", atMost: true }),
-        target({ target: `passthrough throughput ÷ direct Milvus at ${highest} connections`, limit: 80, measured: passthroughRatio * 100, unit: " %", atMost: false, digits: 0 }),
-        target({ target: `proxy peak RSS during ${settings.highConcurrency} connections (embedded PGlite)`, limit: 150, measured: after256Connections?.peakRssMb ?? Number.NaN, unit: " MB", atMost: true, digits: 1 }),
+        target({
+          target: `passthrough throughput ÷ direct Milvus at ${highest} connections`,
+          limit: 80,
+          measured: passthroughRatio * 100,
+          unit: " %",
+          atMost: false,
+          digits: 0,
+        }),
+        target({
+          target: `proxy peak RSS during ${settings.highConcurrency} connections (embedded PGlite)`,
+          limit: 150,
+          measured: after256Connections?.peakRssMb ?? Number.NaN,
+          unit: " MB",
+          atMost: true,
+          digits: 1,
+        }),
         ...(workers.postgresProxyAtHighConcurrency?.memory
-          ? [target({ target: `proxy peak RSS during ${settings.highConcurrency} connections (PostgreSQL)`, limit: 150, measured: workers.postgresProxyAtHighConcurrency.memory.peakRssMb, unit: " MB", atMost: true, digits: 1 })]
+          ? [
+              target({
+                target: `proxy peak RSS during ${settings.highConcurrency} connections (PostgreSQL)`,
+                limit: 150,
+                measured: workers.postgresProxyAtHighConcurrency.memory.peakRssMb,
+                unit: " MB",
+                atMost: true,
+                digits: 1,
+              }),
+            ]
           : []),
       ],
       profile,

@@ -36,7 +36,9 @@ export async function startBenchUpstreams(): Promise<BenchUpstreams> {
 
   const embeddings = createServer((request, response) => {
     if (request.method !== "POST" || request.url !== EMBEDDINGS_PATH) {
-      drain(request, () => send(response, 404, Buffer.from(JSON.stringify({ error: { message: `No route ${request.method} ${request.url}`, code: "not_found" } }))));
+      drain(request, () =>
+        send(response, 404, Buffer.from(JSON.stringify({ error: { message: `No route ${request.method} ${request.url}`, code: "not_found" } }))),
+      );
       return;
     }
     readText(request, (text) => {
@@ -54,7 +56,11 @@ export async function startBenchUpstreams(): Promise<BenchUpstreams> {
       // Roughly OpenAI's count (4 characters a token), so cost tracking sees plausible numbers.
       const tokens = inputs.reduce((sum, input) => sum + Math.max(1, Math.ceil(input.length / 4)), 0);
       const data = inputs.map((_, index) => `{"object":"embedding","index":${index},"embedding":${vectorJson}}`).join(",");
-      send(response, 200, Buffer.from(`{"object":"list","data":[${data}],"model":"${BENCH_EMBEDDING_MODEL}","usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`));
+      send(
+        response,
+        200,
+        Buffer.from(`{"object":"list","data":[${data}],"model":"${BENCH_EMBEDDING_MODEL}","usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`),
+      );
     });
   });
 

@@ -197,7 +197,14 @@ export class UpstreamTimeoutError extends VsError {
   static override readonly kind: string = "UpstreamTimeoutError";
   readonly upstream: UpstreamKind;
   constructor(upstream: UpstreamKind, timeoutMs: number, cause?: unknown) {
-    super({ message: `The ${upstream.replace("_", " ")} did not answer within ${timeoutMs} ms.`, status: 504, code: `${upstream}_timeout`, type: "timeout_error", isRetryable: true, cause });
+    super({
+      message: `The ${upstream.replace("_", " ")} did not answer within ${timeoutMs} ms.`,
+      status: 504,
+      code: `${upstream}_timeout`,
+      type: "timeout_error",
+      isRetryable: true,
+      cause,
+    });
     this.upstream = upstream;
   }
 }
@@ -216,13 +223,21 @@ export function isRetryableStatus(status: number): boolean {
 
 function statusToType(status: number): ErrorType {
   switch (status) {
-    case 400: return "invalid_request_error";
-    case 401: return "authentication_error";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 429: return "rate_limit_error";
-    case 503: return "service_unavailable_error";
-    case 504: return "timeout_error";
-    default: return "upstream_error";
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+      return "service_unavailable_error";
+    case 504:
+      return "timeout_error";
+    default:
+      return "upstream_error";
   }
 }

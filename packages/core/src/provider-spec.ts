@@ -94,7 +94,12 @@ export interface VectorStoreWriter<StoreOptions> {
   /** Removes every chunk of a file; resolves when they can no longer be found by a search. */
   deleteFileChunks(target: ProviderStoreTarget<StoreOptions>, fileId: string, options?: CallOptions): Promise<void>;
   /** Rewrites the attributes of every chunk of a file. */
-  updateFileAttributes?(target: ProviderStoreTarget<StoreOptions>, fileId: string, attributes: Record<string, AttributeValue>, options?: CallOptions): Promise<void>;
+  updateFileAttributes?(
+    target: ProviderStoreTarget<StoreOptions>,
+    fileId: string,
+    attributes: Record<string, AttributeValue>,
+    options?: CallOptions,
+  ): Promise<void>;
   /** Drops what `createStore` created; succeeds when it is already gone. */
   dropStore(target: ProviderStoreTarget<StoreOptions>, options?: CallOptions): Promise<void>;
 }

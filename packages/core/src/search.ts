@@ -4,7 +4,9 @@ import { z } from "zod";
 export const comparisonFilterSchema = z.strictObject({
   key: z.string().min(1),
   type: z.enum(["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"]),
-  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))], { error: "must be a string, number, boolean or a list of strings or numbers" }),
+  value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))], {
+    error: "must be a string, number, boolean or a list of strings or numbers",
+  }),
 });
 export type ComparisonFilter = z.infer<typeof comparisonFilterSchema>;
 
@@ -21,7 +23,9 @@ export const compoundFilterSchema: z.ZodType<CompoundFilter> = z.lazy(() =>
   }),
 );
 
-export const filterSchema = z.union([comparisonFilterSchema, compoundFilterSchema], { error: "must be a comparison filter {key, type, value} or a compound filter {type: and|or, filters}" });
+export const filterSchema = z.union([comparisonFilterSchema, compoundFilterSchema], {
+  error: "must be a comparison filter {key, type, value} or a compound filter {type: and|or, filters}",
+});
 export type Filter = ComparisonFilter | CompoundFilter;
 
 /**
@@ -45,7 +49,9 @@ export const MAX_NUM_RESULTS = 50;
 
 /** The fields of OpenAI's `POST /v1/vector_stores/{id}/search` body. */
 export const openAISearchFields = {
-  query: z.union([z.string().min(1, "must not be empty"), z.array(z.string().min(1, "must not be empty")).min(1, "must not be empty")], { error: "must be a string or a list of strings" }),
+  query: z.union([z.string().min(1, "must not be empty"), z.array(z.string().min(1, "must not be empty")).min(1, "must not be empty")], {
+    error: "must be a string or a list of strings",
+  }),
   filters: filterSchema.optional(),
   max_num_results: z.number().int().min(1).max(MAX_NUM_RESULTS).optional(),
   ranking_options: rankingOptionsSchema.optional(),

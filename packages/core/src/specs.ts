@@ -1,4 +1,3 @@
-
 /** Usage of one embedding call, in the OpenAI shape. */
 export interface EmbeddingUsage {
   prompt_tokens: number;

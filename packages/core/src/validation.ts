@@ -21,7 +21,8 @@ export function describeIssues(error: z.ZodError, prefix = ""): { message: strin
       // A union that failed deeper inside one of its branches (a nested filter with a bad `type`): report that
       // branch's problems, which name the exact field, instead of "matches no alternative".
       if (issue.code === "invalid_union" && issue.errors.length > 0) {
-        const depth = (branch: ReadonlyArray<z.core.$ZodIssue>) => Math.max(0, ...branch.map((inner) => inner.path.length + (inner.code === "invalid_union" ? 1 : 0)));
+        const depth = (branch: ReadonlyArray<z.core.$ZodIssue>) =>
+          Math.max(0, ...branch.map((inner) => inner.path.length + (inner.code === "invalid_union" ? 1 : 0)));
         const deepest = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0]!;
         if (depth(deepest) > 0) {
           visit(deepest, path);
@@ -49,5 +50,8 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const { message, firstPath } = describeIssues(result.error, options.prefix);
-  throw new BadRequestError(options.what ? `Invalid ${options.what}: ${message}` : `Invalid request: ${message}`, { param: firstPath, code: "invalid_request" });
+  throw new BadRequestError(options.what ? `Invalid ${options.what}: ${message}` : `Invalid request: ${message}`, {
+    param: firstPath,
+    code: "invalid_request",
+  });
 }

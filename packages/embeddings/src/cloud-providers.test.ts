@@ -33,8 +33,14 @@ function expectedSignature(request: RecordedRequest, secret: string, region: str
   const amzDate = String(request.headers["x-amz-date"]);
   const date = amzDate.slice(0, 8);
   // Every service but S3 encodes the already-encoded path once more.
-  const canonicalUri = request.url.split("/").map((segment) => encodeURIComponent(segment)).join("/");
-  const canonicalHeaders = signedHeaders.split(";").map((name) => `${name}:${String(request.headers[name]).trim()}\n`).join("");
+  const canonicalUri = request.url
+    .split("/")
+    .map((segment) => encodeURIComponent(segment))
+    .join("/");
+  const canonicalHeaders = signedHeaders
+    .split(";")
+    .map((name) => `${name}:${String(request.headers[name]).trim()}\n`)
+    .join("");
   const canonicalRequest = ["POST", canonicalUri, "", canonicalHeaders, signedHeaders, createHash("sha256").update(request.rawBody).digest("hex")].join("\n");
   const scope = `${date}/${region}/bedrock/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
@@ -46,7 +52,11 @@ function expectedSignature(request: RecordedRequest, secret: string, region: str
 describe("bedrock/", () => {
   it("Titan v2: one signed InvokeModel per text, {inputText, dimensions}, the signature checks out, usage from inputTextTokenCount", async () => {
     server.responder = (request) => ({ status: 200, body: { embedding: server.vectorFor(String(request.body.inputText)), inputTextTokenCount: 4 } });
-    const model = createEmbeddingModel("bedrock/amazon.titan-embed-text-v2:0", { aws_bedrock_runtime_endpoint: server.baseUrl, dimensions: 3 }, { env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION_NAME: "eu-west-1" } });
+    const model = createEmbeddingModel(
+      "bedrock/amazon.titan-embed-text-v2:0",
+      { aws_bedrock_runtime_endpoint: server.baseUrl, dimensions: 3 },
+      { env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION_NAME: "eu-west-1" } },
+    );
     const result = await model.embed(["first text", "second"], { inputType: "query" });
     expect(result).toEqual({ vectors: [server.vectorFor("first text"), server.vectorFor("second")], usage: { prompt_tokens: 8, total_tokens: 8 } });
     expect(server.requests).toHaveLength(2);
@@ -67,11 +77,23 @@ describe("bedrock/", () => {
     server.responder = (request) => ({
       status: 200,
       headers: { "x-amzn-bedrock-input-token-count": "6" },
-      body: { id: "1", response_type: "embeddings_by_type", embeddings: { float: (request.body.texts as string[]).map((text) => server.vectorFor(text)) }, texts: request.body.texts },
+      body: {
+        id: "1",
+        response_type: "embeddings_by_type",
+        embeddings: { float: (request.body.texts as string[]).map((text) => server.vectorFor(text)) },
+        texts: request.body.texts,
+      },
     });
     const model = createEmbeddingModel(
       "bedrock/cohere.embed-english-v3",
-      { aws_bedrock_runtime_endpoint: server.baseUrl, aws_region_name: "us-east-1", aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY, aws_session_token: "session-token-xyz", dimensions: 3 },
+      {
+        aws_bedrock_runtime_endpoint: server.baseUrl,
+        aws_region_name: "us-east-1",
+        aws_access_key_id: ACCESS_KEY,
+        aws_secret_access_key: SECRET_KEY,
+        aws_session_token: "session-token-xyz",
+        dimensions: 3,
+      },
       { env: {} },
     );
     await model.embed(["q"], { inputType: "query" });
@@ -93,9 +115,13 @@ describe("bedrock/", () => {
     const directory = mkdtempSync(join(tmpdir(), "vs-aws-"));
     writeFileSync(join(directory, "credentials"), `[team]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n`);
     writeFileSync(join(directory, "config"), "");
-    const model = createEmbeddingModel("bedrock/amazon.titan-embed-text-v2:0", { aws_bedrock_runtime_endpoint: server.baseUrl, aws_profile_name: "team", dimensions: 3 }, {
-      env: { AWS_REGION: "us-west-2", AWS_SHARED_CREDENTIALS_FILE: join(directory, "credentials"), AWS_CONFIG_FILE: join(directory, "config") },
-    });
+    const model = createEmbeddingModel(
+      "bedrock/amazon.titan-embed-text-v2:0",
+      { aws_bedrock_runtime_endpoint: server.baseUrl, aws_profile_name: "team", dimensions: 3 },
+      {
+        env: { AWS_REGION: "us-west-2", AWS_SHARED_CREDENTIALS_FILE: join(directory, "credentials"), AWS_CONFIG_FILE: join(directory, "config") },
+      },
+    );
     await model.embed(["x"]);
     const request = server.requests[0]!;
     expect(String(request.headers.authorization)).toContain("Credential=AKIDPROFILE/");
@@ -103,20 +129,45 @@ describe("bedrock/", () => {
   });
 
   it("maps Bedrock's {message} + x-amzn-errortype, and refuses unknown families and a missing region at creation", async () => {
-    server.reply({ status: 403, headers: { "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/" }, body: { message: "You don't have access to the model with the specified model ID." } });
-    const model = createEmbeddingModel("bedrock/amazon.titan-embed-text-v2:0", { aws_bedrock_runtime_endpoint: server.baseUrl, dimensions: 3 }, { env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: "us-east-1" } });
-    const error = await model.embed(["x"]).then(() => null, (caught: unknown) => caught);
+    server.reply({
+      status: 403,
+      headers: { "x-amzn-errortype": "AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/" },
+      body: { message: "You don't have access to the model with the specified model ID." },
+    });
+    const model = createEmbeddingModel(
+      "bedrock/amazon.titan-embed-text-v2:0",
+      { aws_bedrock_runtime_endpoint: server.baseUrl, dimensions: 3 },
+      { env: { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: "us-east-1" } },
+    );
+    const error = await model.embed(["x"]).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
     expect(VsError.isInstance(error) && error.code).toBe("embedding_error:AccessDeniedException");
     expect(String((error as Error).message)).toContain("You don't have access to the model");
     expect(String((error as Error).message)).not.toContain(SECRET_KEY);
-    expect(() => createEmbeddingModel("bedrock/meta.llama3", {}, { env: { AWS_REGION: "us-east-1" } })).toThrow(/unknown Bedrock embedding model; supported families: amazon\.titan-embed-text-v2/);
+    expect(() => createEmbeddingModel("bedrock/meta.llama3", {}, { env: { AWS_REGION: "us-east-1" } })).toThrow(
+      /unknown Bedrock embedding model; supported families: amazon\.titan-embed-text-v2/,
+    );
     expect(() => createEmbeddingModel("bedrock/amazon.titan-embed-text-v2:0", {}, { env: {} })).toThrow(BadRequestError);
   });
 });
 
 describe("vertex_ai/", () => {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
-  const serviceAccount = { type: "service_account", project_id: "my-project", private_key_id: "k1", private_key: privateKey, client_email: "vs@my-project.iam.gserviceaccount.com", client_id: "1", token_uri: "https://oauth2.googleapis.com/token" };
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  const serviceAccount = {
+    type: "service_account",
+    project_id: "my-project",
+    private_key_id: "k1",
+    private_key: privateKey,
+    client_email: "vs@my-project.iam.gserviceaccount.com",
+    client_id: "1",
+    token_uri: "https://oauth2.googleapis.com/token",
+  };
 
   /** The library's own HTTP client, with Google's hosts sent to the loopback server instead. */
   function loopbackTransporter(): InstanceType<typeof gaxios.Gaxios> {
@@ -133,9 +184,17 @@ describe("vertex_ai/", () => {
 
   it("gets a token with a service-account JWT, posts {instances: [{content, task_type}], parameters} to :predict, sums token_count", async () => {
     server.responder = (request) => {
-      if (request.url.startsWith("/google-token")) return { status: 200, body: { access_token: "ya29.test-access-token", expires_in: 3600, token_type: "Bearer" } };
+      if (request.url.startsWith("/google-token"))
+        return { status: 200, body: { access_token: "ya29.test-access-token", expires_in: 3600, token_type: "Bearer" } };
       const instances = request.body.instances as Array<{ content: string }>;
-      return { status: 200, body: { predictions: instances.map((instance) => ({ embeddings: { values: server.vectorFor(instance.content), statistics: { token_count: 2, truncated: false } } })) } };
+      return {
+        status: 200,
+        body: {
+          predictions: instances.map((instance) => ({
+            embeddings: { values: server.vectorFor(instance.content), statistics: { token_count: 2, truncated: false } },
+          })),
+        },
+      };
     };
     const model = createEmbeddingModel(
       "vertex_ai/text-embedding-005",
@@ -153,12 +212,18 @@ describe("vertex_ai/", () => {
     const [header, claims, signature] = String(form.get("assertion")).split(".");
     const verifier = createVerify("RSA-SHA256").update(`${header}.${claims}`);
     expect(verifier.verify(publicKey, Buffer.from(String(signature), "base64url"))).toBe(true);
-    expect(JSON.parse(Buffer.from(String(claims), "base64url").toString())).toMatchObject({ iss: serviceAccount.client_email, scope: "https://www.googleapis.com/auth/cloud-platform" });
+    expect(JSON.parse(Buffer.from(String(claims), "base64url").toString())).toMatchObject({
+      iss: serviceAccount.client_email,
+      scope: "https://www.googleapis.com/auth/cloud-platform",
+    });
 
     expect(query!.url).toBe("/v1/projects/my-project/locations/europe-west4/publishers/google/models/text-embedding-005:predict");
     expect(query!.headers.authorization).toBe("Bearer ya29.test-access-token");
     expect(query!.body).toEqual({ instances: [{ content: "q", task_type: "RETRIEVAL_QUERY" }], parameters: { outputDimensionality: 3 } });
-    expect(document!.body.instances).toEqual([{ content: "d1", task_type: "RETRIEVAL_DOCUMENT" }, { content: "d2", task_type: "RETRIEVAL_DOCUMENT" }]);
+    expect(document!.body.instances).toEqual([
+      { content: "d1", task_type: "RETRIEVAL_DOCUMENT" },
+      { content: "d2", task_type: "RETRIEVAL_DOCUMENT" },
+    ]);
     expect(model.inputCostPerToken).toBe(1e-7);
   });
 
@@ -167,14 +232,28 @@ describe("vertex_ai/", () => {
       if (request.url.startsWith("/google-token")) return { status: 200, body: { access_token: "ya29.another-token", expires_in: 3600, token_type: "Bearer" } };
       return { status: 403, body: { error: { code: 403, message: "Permission denied for ya29.another-token", status: "PERMISSION_DENIED" } } };
     };
-    const model = createEmbeddingModel("vertex_ai/text-embedding-005", { api_base: server.baseUrl, vertex_credentials: JSON.stringify(serviceAccount) }, { env: {}, googleAuthClientOptions: { transporter: loopbackTransporter() } });
-    const error = await model.embed(["x"]).then(() => null, (caught: unknown) => caught);
+    const model = createEmbeddingModel(
+      "vertex_ai/text-embedding-005",
+      { api_base: server.baseUrl, vertex_credentials: JSON.stringify(serviceAccount) },
+      { env: {}, googleAuthClientOptions: { transporter: loopbackTransporter() } },
+    );
+    const error = await model.embed(["x"]).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
     expect(VsError.isInstance(error) && error.code).toBe("embedding_error:PERMISSION_DENIED");
     expect(String((error as Error).message)).toContain("Permission denied for [redacted]");
 
     server.responder = () => ({ status: 400, body: { error: "invalid_grant", error_description: "Invalid JWT Signature." } });
-    const refused = createEmbeddingModel("vertex_ai/text-embedding-005", { api_base: server.baseUrl, vertex_credentials: JSON.stringify(serviceAccount) }, { env: {}, googleAuthClientOptions: { transporter: loopbackTransporter() } });
-    const authError = await refused.embed(["x"]).then(() => null, (caught: unknown) => caught);
+    const refused = createEmbeddingModel(
+      "vertex_ai/text-embedding-005",
+      { api_base: server.baseUrl, vertex_credentials: JSON.stringify(serviceAccount) },
+      { env: {}, googleAuthClientOptions: { transporter: loopbackTransporter() } },
+    );
+    const authError = await refused.embed(["x"]).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
     expect(VsError.isInstance(authError) && authError.status).toBe(502);
     expect(String((authError as Error).message)).toContain("vertex_ai embedding credentials could not be obtained");
     expect(String((authError as Error).message)).not.toContain("PRIVATE KEY");

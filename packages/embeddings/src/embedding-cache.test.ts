@@ -40,7 +40,10 @@ describe("withEmbeddingCache", () => {
     const cached = withEmbeddingCache(model(), cache);
     await cached.embed(["a", "bb"]);
     const result = await cached.embed(["ccc", "a", "dddd", "ccc", "bb"]);
-    expect(sentTexts()).toEqual([["a", "bb"], ["ccc", "dddd"]]);
+    expect(sentTexts()).toEqual([
+      ["a", "bb"],
+      ["ccc", "dddd"],
+    ]);
     expect(result.vectors).toEqual(["ccc", "a", "dddd", "ccc", "bb"].map((text) => server.vectorFor(text)));
     expect(result.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
     // A repeated text must not share its array with its twin.

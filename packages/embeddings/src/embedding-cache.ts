@@ -98,7 +98,12 @@ export class EmbeddingCache implements EmbeddingCacheStore {
  * (the default) keep the shape they always had, so existing shared caches stay valid.
  */
 export function embeddingCacheKey(model: Pick<EmbeddingModel, "identity" | "dimensions">, text: string, inputType: EmbeddingInputType = "document"): string {
-  const hash = createHash("sha256").update(model.identity).update("\0").update(String(model.dimensions ?? "")).update("\0").update(text);
+  const hash = createHash("sha256")
+    .update(model.identity)
+    .update("\0")
+    .update(String(model.dimensions ?? ""))
+    .update("\0")
+    .update(text);
   if (inputType === "query") hash.update("\0query");
   return `emb:${hash.digest("base64url")}`;
 }

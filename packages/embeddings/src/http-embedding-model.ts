@@ -93,7 +93,13 @@ export const openAIEmbeddingResponseSchema = z.object({
 /** Parses `json` with `schema` or throws `InvalidEmbeddingResponse` naming the first few bad fields. */
 export function parseOrInvalid<T>(schema: z.ZodType<T>, json: unknown): T {
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new InvalidEmbeddingResponse(parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).slice(0, 3).join("; "));
+  if (!parsed.success)
+    throw new InvalidEmbeddingResponse(
+      parsed.error.issues
+        .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)
+        .slice(0, 3)
+        .join("; "),
+    );
   return parsed.data;
 }
 
@@ -118,22 +124,28 @@ const errorBodySchema = z.object({
   error: z
     .union([
       z.string(),
-      z.object({ message: z.string().nullish().catch(null), code: upstreamCodeSchema, type: z.string().nullish().catch(null), status: z.string().nullish().catch(null) }),
+      z.object({
+        message: z.string().nullish().catch(null),
+        code: upstreamCodeSchema,
+        type: z.string().nullish().catch(null),
+        status: z.string().nullish().catch(null),
+      }),
     ])
     .nullish()
     .catch(null),
   error_type: z.string().nullish().catch(null),
   message: z.string().nullish().catch(null),
-  detail: z.union([z.string(), z.array(z.object({ msg: z.string() }).loose())]).nullish().catch(null),
+  detail: z
+    .union([z.string(), z.array(z.object({ msg: z.string() }).loose())])
+    .nullish()
+    .catch(null),
   code: upstreamCodeSchema,
   type: z.string().nullish().catch(null),
 });
 
 const MAX_UPSTREAM_MESSAGE_LENGTH = 500;
 
-type AttemptOutcome =
-  | { kind: "success"; result: EmbeddingResult }
-  | { kind: "retry"; error: VsError; retryAfterMs: number | undefined };
+type AttemptOutcome = { kind: "success"; result: EmbeddingResult } | { kind: "retry"; error: VsError; retryAfterMs: number | undefined };
 
 export class HttpEmbeddingModel implements EmbeddingModel {
   readonly specificationVersion = "v1" as const;
@@ -192,7 +204,9 @@ export class HttpEmbeddingModel implements EmbeddingModel {
         status: 502,
         upstreamStatus: null,
         upstreamCode: "embedding_credentials",
-        message: this.#redact(`${this.#settings.provider} embedding credentials could not be obtained: ${error instanceof Error ? error.message : String(error)} — check ${this.#settings.credentialsHint}.`),
+        message: this.#redact(
+          `${this.#settings.provider} embedding credentials could not be obtained: ${error instanceof Error ? error.message : String(error)} — check ${this.#settings.credentialsHint}.`,
+        ),
         cause: error,
       });
     }
@@ -224,7 +238,10 @@ export class HttpEmbeddingModel implements EmbeddingModel {
       return {
         kind: "retry",
         error,
-        retryAfterMs: parseRetryAfterMs({ retryAfter: headerValue(response.headers["retry-after"]), retryAfterMs: headerValue(response.headers["retry-after-ms"]) }),
+        retryAfterMs: parseRetryAfterMs({
+          retryAfter: headerValue(response.headers["retry-after"]),
+          retryAfterMs: headerValue(response.headers["retry-after-ms"]),
+        }),
       };
     } catch (error) {
       if (VsError.isInstance(error)) throw error;
@@ -259,17 +276,24 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     const expectedDimensions = this.#settings.enforcedDimensions ?? this.#settings.dimensions;
     const wrongSize = vectors.find((vector) => vector.length !== (expectedDimensions ?? vectors[0]?.length));
     if (wrongSize !== undefined) {
-      throw invalid(expectedDimensions === undefined ? "vectors of different lengths" : `a vector of ${wrongSize.length} dimensions, expected ${expectedDimensions}`);
+      throw invalid(
+        expectedDimensions === undefined ? "vectors of different lengths" : `a vector of ${wrongSize.length} dimensions, expected ${expectedDimensions}`,
+      );
     }
     const tokens = promptTokens ?? approximateTokenCount(texts);
     return { vectors, usage: { prompt_tokens: tokens, total_tokens: tokens } };
   }
 
-  #upstreamError(upstreamStatus: number, responseText: string, headers: Record<string, string | string[] | undefined>, requestSecrets: string[]): UpstreamError {
+  #upstreamError(
+    upstreamStatus: number,
+    responseText: string,
+    headers: Record<string, string | string[] | undefined>,
+    requestSecrets: string[],
+  ): UpstreamError {
     const { provider, errorCodeHeader } = this.#settings;
     const described = this.#describeErrorBody(responseText, requestSecrets);
     const message = described.message;
-    const code = described.code ?? (errorCodeHeader === undefined ? null : headerValue(headers[errorCodeHeader])?.split(":")[0] ?? null);
+    const code = described.code ?? (errorCodeHeader === undefined ? null : (headerValue(headers[errorCodeHeader])?.split(":")[0] ?? null));
     let text = `${provider} embedding request failed (HTTP ${upstreamStatus}): ${message}`;
     if (upstreamStatus === 401 || upstreamStatus === 403) {
       text += ` — the gateway's embedding credentials were rejected; check ${this.#settings.credentialsHint}.`;
@@ -298,9 +322,12 @@ export class HttpEmbeddingModel implements EmbeddingModel {
     if (parsed.success) {
       const { error, detail } = parsed.data;
       const detailText = typeof detail === "string" ? detail : detail?.map((item) => item.msg).join("; ");
-      message = typeof error === "string" ? error : error?.message ?? parsed.data.message ?? detailText;
+      message = typeof error === "string" ? error : (error?.message ?? parsed.data.message ?? detailText);
       // Google's numeric `code` only repeats the HTTP status; its `status` (e.g. INVALID_ARGUMENT) says more.
-      code = typeof error === "object" && error !== null ? error.status ?? error.code ?? error.type : parsed.data.code ?? parsed.data.error_type ?? parsed.data.type;
+      code =
+        typeof error === "object" && error !== null
+          ? (error.status ?? error.code ?? error.type)
+          : (parsed.data.code ?? parsed.data.error_type ?? parsed.data.type);
     }
     message ??= responseText.trim() === "" ? "(empty response body)" : responseText;
     return { message: this.#redact(truncate(message.trim()), requestSecrets), code: code ?? null };
@@ -315,7 +342,10 @@ export class HttpEmbeddingModel implements EmbeddingModel {
       upstreamStatus: null,
       upstreamCode: code,
       isRetryable: true,
-      message: this.#redact(`${provider} embedding request to ${origin} failed: ${code ?? "network error"}${error instanceof Error && error.message !== "" ? ` (${error.message})` : ""}`, requestSecrets),
+      message: this.#redact(
+        `${provider} embedding request to ${origin} failed: ${code ?? "network error"}${error instanceof Error && error.message !== "" ? ` (${error.message})` : ""}`,
+        requestSecrets,
+      ),
       cause: error,
     });
   }

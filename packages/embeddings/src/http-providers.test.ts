@@ -34,7 +34,10 @@ function vec(text: string): number[] {
 }
 
 function openAIShape(inputs: string[], usage: Record<string, number>) {
-  return { status: 200, body: { object: "list", data: inputs.map((text, index) => ({ object: "embedding", embedding: vec(text), index })), model: "m", usage } };
+  return {
+    status: 200,
+    body: { object: "list", data: inputs.map((text, index) => ({ object: "embedding", embedding: vec(text), index })), model: "m", usage },
+  };
 }
 
 async function bothModes(model: EmbeddingModel): Promise<[RecordedRequest, RecordedRequest]> {
@@ -45,10 +48,14 @@ async function bothModes(model: EmbeddingModel): Promise<[RecordedRequest, Recor
 }
 
 describe("cohere/ (v2 embed)", () => {
-  const cohere = (config: Record<string, unknown> = {}) => createEmbeddingModel("cohere/embed-v4.0", { api_base: server.baseUrl, api_key: KEY, ...config }, { env: {} });
+  const cohere = (config: Record<string, unknown> = {}) =>
+    createEmbeddingModel("cohere/embed-v4.0", { api_base: server.baseUrl, api_key: KEY, ...config }, { env: {} });
   const reply = (request: RecordedRequest) => {
     const texts = request.body.texts as string[];
-    return { status: 200, body: { id: "x", embeddings: { float: texts.map(vec) }, texts, meta: { api_version: { version: "2" }, billed_units: { input_tokens: 7 } } } };
+    return {
+      status: 200,
+      body: { id: "x", embeddings: { float: texts.map(vec) }, texts, meta: { api_version: { version: "2" }, billed_units: { input_tokens: 7 } } },
+    };
   };
 
   it("posts {model, texts, input_type, embedding_types, output_dimension} to /v2/embed and reads embeddings.float and billed_units", async () => {
@@ -66,7 +73,11 @@ describe("cohere/ (v2 embed)", () => {
 
   it("takes LiteLLM's full endpoint as api_base, COHERE_API_KEY, and a config input_type overriding both modes", async () => {
     server.responder = reply;
-    const model = createEmbeddingModel("cohere/embed-english-v3.0", { api_base: `${server.baseUrl}/v2/embed`, input_type: "classification" }, { env: { COHERE_API_KEY: KEY } });
+    const model = createEmbeddingModel(
+      "cohere/embed-english-v3.0",
+      { api_base: `${server.baseUrl}/v2/embed`, input_type: "classification" },
+      { env: { COHERE_API_KEY: KEY } },
+    );
     const [query, document] = await bothModes(model);
     expect(query.url).toBe("/v2/embed");
     expect([query.body.input_type, document.body.input_type]).toEqual(["classification", "classification"]);
@@ -82,7 +93,10 @@ describe("cohere/ (v2 embed)", () => {
   });
 
   it("maps the documented {message} error, retries a 429 after retry-after, and redacts the key", async () => {
-    server.reply({ status: 429, headers: { "retry-after": "0" }, body: { message: "too many requests" } }, { status: 400, body: { id: "e", message: `invalid request: bad key ${KEY}` } });
+    server.reply(
+      { status: 429, headers: { "retry-after": "0" }, body: { message: "too many requests" } },
+      { status: 400, body: { id: "e", message: `invalid request: bad key ${KEY}` } },
+    );
     const error = await failure(cohere({ max_retries: 1 }).embed(["x"]));
     expect(server.requests).toHaveLength(2);
     expect(error).toBeInstanceOf(UpstreamError);
@@ -135,7 +149,9 @@ describe("OpenAI-shaped providers", () => {
     expect(query.body).toEqual({ model: "jina-embeddings-v3", input: ["find me"], task: "retrieval.query", embedding_type: "float", dimensions: 3 });
     expect(document.body.task).toBe("retrieval.passage");
     server.requests.length = 0;
-    await createEmbeddingModel("jina_ai/jina-embeddings-v2-base-en", { api_base: server.baseUrl }, { env: { JINA_API_KEY: KEY } }).embed(["x"], { inputType: "query" });
+    await createEmbeddingModel("jina_ai/jina-embeddings-v2-base-en", { api_base: server.baseUrl }, { env: { JINA_API_KEY: KEY } }).embed(["x"], {
+      inputType: "query",
+    });
     expect(server.requests[0]?.body).toEqual({ model: "jina-embeddings-v2-base-en", input: ["x"], embedding_type: "float" });
   });
 
@@ -155,13 +171,21 @@ describe("OpenAI-shaped providers", () => {
     expect(togetherQuery.body).toEqual({ model: "BAAI/bge-base-en-v1.5", input: ["find me"] });
     expect(together.inputCostPerToken).toBe(8e-9);
     server.requests.length = 0;
-    const fireworks = createEmbeddingModel("fireworks_ai/nomic-ai/nomic-embed-text-v1.5", { api_base: `${server.baseUrl}/inference/v1` }, { env: { FIREWORKS_AI_API_KEY: KEY } });
+    const fireworks = createEmbeddingModel(
+      "fireworks_ai/nomic-ai/nomic-embed-text-v1.5",
+      { api_base: `${server.baseUrl}/inference/v1` },
+      { env: { FIREWORKS_AI_API_KEY: KEY } },
+    );
     const [query, document] = await bothModes(fireworks);
     expect(query.url).toBe("/inference/v1/embeddings");
     expect(query.body).toEqual({ model: "nomic-ai/nomic-embed-text-v1.5", input: ["search_query: find me"] });
     expect(document.body.input).toEqual(["search_document: a stored passage"]);
     server.requests.length = 0;
-    const overridden = createEmbeddingModel("fireworks_ai/nomic-ai/nomic-embed-text-v1.5", { api_base: server.baseUrl, query_input_type: "" }, { env: { FIREWORKS_AI_API_KEY: KEY } });
+    const overridden = createEmbeddingModel(
+      "fireworks_ai/nomic-ai/nomic-embed-text-v1.5",
+      { api_base: server.baseUrl, query_input_type: "" },
+      { env: { FIREWORKS_AI_API_KEY: KEY } },
+    );
     await overridden.embed(["q"], { inputType: "query" });
     expect(server.requests[0]?.body.input).toEqual(["q"]);
   });
@@ -178,7 +202,10 @@ describe("OpenAI-shaped providers", () => {
 
 describe("ollama/ (native /api/embed)", () => {
   it("posts {model, input} to /api/embed, reads embeddings and prompt_eval_count; nomic-embed-text gets its prefixes", async () => {
-    server.responder = (request) => ({ status: 200, body: { model: "m", embeddings: (request.body.input as string[]).map(vec), total_duration: 1, load_duration: 1, prompt_eval_count: 4 } });
+    server.responder = (request) => ({
+      status: 200,
+      body: { model: "m", embeddings: (request.body.input as string[]).map(vec), total_duration: 1, load_duration: 1, prompt_eval_count: 4 },
+    });
     const model = createEmbeddingModel("ollama/nomic-embed-text", { api_base: server.baseUrl }, { env: {} });
     const [query, document] = await bothModes(model);
     expect(query.url).toBe("/api/embed");
@@ -211,7 +238,11 @@ describe("huggingface/ (TEI and the Inference API)", () => {
 
   it("sends TEI's prompt_name per mode when configured, HF_TOKEN as Bearer, and maps TEI's {error, error_type}", async () => {
     server.responder = (request) => ({ status: 200, body: (request.body.inputs as string[]).map(vec) });
-    const model = createEmbeddingModel("huggingface/intfloat/e5", { api_base: `${server.baseUrl}/embed`, query_input_type: "query", document_input_type: "passage" }, { env: { HF_TOKEN: KEY } });
+    const model = createEmbeddingModel(
+      "huggingface/intfloat/e5",
+      { api_base: `${server.baseUrl}/embed`, query_input_type: "query", document_input_type: "passage" },
+      { env: { HF_TOKEN: KEY } },
+    );
     const [query, document] = await bothModes(model);
     expect(query.body).toEqual({ inputs: ["find me"], prompt_name: "query" });
     expect(document.body.prompt_name).toBe("passage");
@@ -229,13 +260,22 @@ describe("huggingface/ (TEI and the Inference API)", () => {
 
 describe("gemini/ (batchEmbedContents)", () => {
   it("posts one request per text with taskType and outputDimensionality, the key in x-goog-api-key, and reads embeddings[].values", async () => {
-    server.responder = (request) => ({ status: 200, body: { embeddings: (request.body.requests as Array<{ content: { parts: Array<{ text: string }> } }>).map((item) => ({ values: vec(item.content.parts[0]!.text) })) } });
+    server.responder = (request) => ({
+      status: 200,
+      body: {
+        embeddings: (request.body.requests as Array<{ content: { parts: Array<{ text: string }> } }>).map((item) => ({
+          values: vec(item.content.parts[0]!.text),
+        })),
+      },
+    });
     const model = createEmbeddingModel("gemini/gemini-embedding-001", { api_base: server.baseUrl, dimensions: 3 }, { env: { GEMINI_API_KEY: KEY } });
     const [query, document] = await bothModes(model);
     expect(query.url).toBe("/v1beta/models/gemini-embedding-001:batchEmbedContents");
     expect(query.headers["x-goog-api-key"]).toBe(KEY);
     expect(query.url).not.toContain(KEY);
-    expect(query.body).toEqual({ requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "find me" }] }, taskType: "RETRIEVAL_QUERY", outputDimensionality: 3 }] });
+    expect(query.body).toEqual({
+      requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "find me" }] }, taskType: "RETRIEVAL_QUERY", outputDimensionality: 3 }],
+    });
     expect((document.body.requests as Array<{ taskType: string }>)[0]?.taskType).toBe("RETRIEVAL_DOCUMENT");
     expect(await model.embed(["a b c"])).toEqual({ vectors: [vec("a b c")], usage: { prompt_tokens: 3, total_tokens: 3 } });
     expect(model.inputCostPerToken).toBe(1.5e-7);
@@ -271,6 +311,8 @@ describe("shared behaviour", () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(BadRequestError);
-    expect((error as BadRequestError).message).toMatch(/"cohere\/embed-v4\.0" returns 3-dimensional vectors, but the vector field "vector" of the store "docs" has 768/);
+    expect((error as BadRequestError).message).toMatch(
+      /"cohere\/embed-v4\.0" returns 3-dimensional vectors, but the vector field "vector" of the store "docs" has 768/,
+    );
   });
 });

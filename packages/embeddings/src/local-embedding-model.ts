@@ -81,7 +81,10 @@ let sharedModel: Promise<EmbeddingsModel> | undefined;
 function loadSharedModel(): Promise<EmbeddingsModel> {
   sharedModel ??= loadModel().catch((error: unknown) => {
     sharedModel = undefined;
-    throw new ServiceUnavailableError(`The local embedding model could not be loaded: ${describe(error)}`, { code: "embedding_model_unavailable", cause: error });
+    throw new ServiceUnavailableError(`The local embedding model could not be loaded: ${describe(error)}`, {
+      code: "embedding_model_unavailable",
+      cause: error,
+    });
   });
   return sharedModel;
 }

@@ -4,7 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, RESP_TYPES } from "@redis/client";
 import { BadRequestError, UpstreamError, UpstreamTimeoutError, type EmbeddingModel } from "@vs/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EmbeddingCache, embeddingCacheKey, RedisEmbeddingCacheStore, TieredEmbeddingCacheStore, withEmbeddingCache, type RedisEmbeddingCacheStoreOptions } from "./index.js";
+import {
+  EmbeddingCache,
+  embeddingCacheKey,
+  RedisEmbeddingCacheStore,
+  TieredEmbeddingCacheStore,
+  withEmbeddingCache,
+  type RedisEmbeddingCacheStoreOptions,
+} from "./index.js";
 import { decodeVector, encodeVector } from "./redis-cache-store.js";
 import { TcpProxy } from "@vs/test-support";
 
@@ -123,7 +130,10 @@ describe("RedisEmbeddingCacheStore with Redis down", () => {
     expect(first.vectors).toEqual([vectorFor("alpha"), vectorFor("beta")]);
     expect(second.vectors).toEqual(first.vectors);
     expect(second.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
-    expect(model.calls).toEqual([["alpha", "beta"], ["alpha", "beta"]]);
+    expect(model.calls).toEqual([
+      ["alpha", "beta"],
+      ["alpha", "beta"],
+    ]);
     // The two reads fail before the embed; the unawaited writes may still be failing.
     expect(storeErrors.length).toBeGreaterThanOrEqual(2);
     expect(storeErrors.every((error) => UpstreamError.isInstance(error))).toBe(true);
@@ -302,7 +312,13 @@ if (redisUrl === undefined && process.env["CI"] === "true") {
         freshPrefix();
         const hanging = store({ url: proxy.url, commandTimeoutMs: 200 });
         // Connected first, so that what times out is a command, not the connection's handshake.
-        while (!(await hanging.getMany(["warm-up"]).then(() => true, () => false))) await sleep(20);
+        while (
+          !(await hanging.getMany(["warm-up"]).then(
+            () => true,
+            () => false,
+          ))
+        )
+          await sleep(20);
         const errorsBefore = hanging.stats().errors;
         proxy.freeze();
         try {

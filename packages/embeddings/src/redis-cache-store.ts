@@ -195,7 +195,12 @@ export class RedisEmbeddingCacheStore implements EmbeddingCacheStore {
     if (!this.#firstConnectionSettled) await this.#firstConnection;
     if (this.#client.isReady) return this.#client;
     const reason = this.#lastConnectionError === undefined ? "" : `: ${this.#redact(messageOf(this.#lastConnectionError))}`;
-    throw new UpstreamError({ upstream: "cache", message: `The Redis embedding cache is not connected${reason}`, isRetryable: true, cause: this.#lastConnectionError });
+    throw new UpstreamError({
+      upstream: "cache",
+      message: `The Redis embedding cache is not connected${reason}`,
+      isRetryable: true,
+      cause: this.#lastConnectionError,
+    });
   }
 
   async #connectFirstTime(): Promise<void> {

@@ -196,7 +196,10 @@ describe("model names and config", () => {
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).param).toBe("litellm_embedding_model");
     expect((error as BadRequestError).message).toContain("litellm_embedding_model");
-    if (name !== "openai/") expect((error as BadRequestError).message).toContain("openai/, azure/, cohere/, bedrock/, vertex_ai/, gemini/, voyage/, mistral/, jina_ai/, ollama/, huggingface/, nvidia_nim/, together_ai/, fireworks_ai/, local/");
+    if (name !== "openai/")
+      expect((error as BadRequestError).message).toContain(
+        "openai/, azure/, cohere/, bedrock/, vertex_ai/, gemini/, voyage/, mistral/, jina_ai/, ollama/, huggingface/, nvidia_nim/, together_ai/, fireworks_ai/, local/",
+      );
   });
 
   it("rejects a bad config field by name", () => {
@@ -228,7 +231,9 @@ describe("retries, timeouts and errors", () => {
   });
 
   it("gives up after max_retries and answers 429 with the upstream's message and code", async () => {
-    server.reply(...Array.from({ length: 3 }, () => FakeEmbeddingServer.error(429, "Rate limit reached for requests", "rate_limit_exceeded", { "retry-after": "0" })));
+    server.reply(
+      ...Array.from({ length: 3 }, () => FakeEmbeddingServer.error(429, "Rate limit reached for requests", "rate_limit_exceeded", { "retry-after": "0" })),
+    );
     const error = await failure(openai({ max_retries: 2 }).embed(["x"]));
     expect(server.requests).toHaveLength(3);
     expect(error).toBeInstanceOf(UpstreamError);
@@ -248,7 +253,9 @@ describe("retries, timeouts and errors", () => {
   });
 
   it("turns a rejected key into a 502 that blames the gateway's credentials and never shows the key", async () => {
-    server.reply(FakeEmbeddingServer.error(401, `Incorrect API key provided: ${API_KEY}. You can find your API key at https://platform.openai.com.`, "invalid_api_key"));
+    server.reply(
+      FakeEmbeddingServer.error(401, `Incorrect API key provided: ${API_KEY}. You can find your API key at https://platform.openai.com.`, "invalid_api_key"),
+    );
     const error = await failure(openai().embed(["x"]));
     expect(server.requests).toHaveLength(1);
     expect(error.status).toBe(502);

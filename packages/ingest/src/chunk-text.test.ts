@@ -5,11 +5,27 @@ import { resolveChunkingStrategy, type ResolvedChunkingStrategy } from "./chunki
 import { chunkRanges, chunkText } from "./chunk-text.js";
 import { countTokens, tokenize } from "./tokenizer.js";
 
-const strategy = (max: number, overlap: number): ResolvedChunkingStrategy => ({ type: "static", static: { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap } });
+const strategy = (max: number, overlap: number): ResolvedChunkingStrategy => ({
+  type: "static",
+  static: { max_chunk_size_tokens: max, chunk_overlap_tokens: overlap },
+});
 
 /** Deterministic prose: numbered sentences with words of one to several tokens. */
 function prose(sentences: number): string {
-  const words = ["vector", "stores", "keep", "embeddings", "of", "documents", "interoperability", "Milvus", "retrieval", "chunk", "overlapping", "tokenization"];
+  const words = [
+    "vector",
+    "stores",
+    "keep",
+    "embeddings",
+    "of",
+    "documents",
+    "interoperability",
+    "Milvus",
+    "retrieval",
+    "chunk",
+    "overlapping",
+    "tokenization",
+  ];
   const out: string[] = [];
   for (let index = 0; index < sentences; index += 1) {
     const length = 6 + (index % 9);

@@ -1,9 +1,7 @@
 import { parseInput } from "@vs/core";
 import { z } from "zod";
 
-export type ChunkingStrategyInput =
-  | { type: "auto" }
-  | { type: "static"; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } };
+export type ChunkingStrategyInput = { type: "auto" } | { type: "static"; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } };
 export type ResolvedChunkingStrategy = { type: "static"; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } };
 
 /** OpenAI's limits and its `auto` values (the same numbers its API documents). */

@@ -159,7 +159,10 @@ describe("parseFile: unsupported and invalid files", () => {
   });
 
   it("reads a .csv labelled as an Excel file by Windows", async () => {
-    expect(await parseFile({ bytes: utf8("a,b\n1,2\n"), filename: "export.csv", contentType: "application/vnd.ms-excel" })).toEqual({ text: "a: 1 | b: 2", format: "csv" });
+    expect(await parseFile({ bytes: utf8("a,b\n1,2\n"), filename: "export.csv", contentType: "application/vnd.ms-excel" })).toEqual({
+      text: "a: 1 | b: 2",
+      format: "csv",
+    });
   });
 
   it("rejects empty, blank and non-UTF-8 files as invalid", async () => {
@@ -176,6 +179,8 @@ describe("parseFile: unsupported and invalid files", () => {
   it("stops when the signal is aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(parseFile({ bytes: makePdf([["text"]]), filename: "a.pdf" }, { signal: controller.signal })).rejects.toSatisfy((error) => AbortedError.isInstance(error));
+    await expect(parseFile({ bytes: makePdf([["text"]]), filename: "a.pdf" }, { signal: controller.signal })).rejects.toSatisfy((error) =>
+      AbortedError.isInstance(error),
+    );
   });
 });

@@ -57,7 +57,9 @@ async function acquire(lockDirectory: string, options: DirectoryLockOptions): Pr
     }
     if (Date.now() > deadline) {
       const holder = owner === null ? "another process" : `pid ${owner.pid} on ${owner.hostname}`;
-      throw new Error(`Timed out after ${options.timeoutMs} ms waiting for the lock ${lockDirectory} held by ${holder}. If no install is running, delete that directory.`);
+      throw new Error(
+        `Timed out after ${options.timeoutMs} ms waiting for the lock ${lockDirectory} held by ${holder}. If no install is running, delete that directory.`,
+      );
     }
     if (!hasReportedWait) {
       hasReportedWait = true;

@@ -86,12 +86,14 @@ async function resolveBasePython(explicitPython: string | undefined): Promise<Py
   if (requested === undefined) {
     const found = await findPython();
     const interpreter = found === null ? null : await inspectPython(found);
-    if (interpreter === null) throw new MilvusLiteUnavailableError(`no python3 ≥ ${minimumPythonVersion.join(".")} with the venv module was found on PATH. ${howToGetPython}`);
+    if (interpreter === null)
+      throw new MilvusLiteUnavailableError(`no python3 ≥ ${minimumPythonVersion.join(".")} with the venv module was found on PATH. ${howToGetPython}`);
     return interpreter;
   }
   const interpreter = await inspectPython(requested);
   if (interpreter === null) throw new MilvusLiteUnavailableError(`"${requested}" could not be run as a Python interpreter. ${howToGetPython}`);
-  if (!isSupportedPython(interpreter)) throw new MilvusLiteUnavailableError(`${describePython(interpreter)} is older than ${minimumPythonVersion.join(".")}. ${howToGetPython}`);
+  if (!isSupportedPython(interpreter))
+    throw new MilvusLiteUnavailableError(`${describePython(interpreter)} is older than ${minimumPythonVersion.join(".")}. ${howToGetPython}`);
   if (!interpreter.hasVenv) throw new MilvusLiteUnavailableError(`${describePython(interpreter)} lacks the venv/ensurepip modules. ${howToGetPython}`);
   return interpreter;
 }

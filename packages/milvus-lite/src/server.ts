@@ -135,7 +135,10 @@ export async function startMilvusLite(options: MilvusLiteOptions): Promise<Milvu
     if (logTail.some((line) => line.includes("DataDirLockedError"))) {
       throw new MilvusLiteDataDirLockedError(dataDir, await findMilvusLiteHolding(dataDir), logTail);
     }
-    throw new MilvusLiteStartError(`Milvus Lite did not start on ${host}:${port === 0 ? "<free port>" : port}: ${error instanceof Error ? error.message : String(error)}`, logTail);
+    throw new MilvusLiteStartError(
+      `Milvus Lite did not start on ${host}:${port === 0 ? "<free port>" : port}: ${error instanceof Error ? error.message : String(error)}`,
+      logTail,
+    );
   }
   isStarting = false;
 

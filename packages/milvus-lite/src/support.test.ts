@@ -103,6 +103,8 @@ describe("errors", () => {
     expect(started.logTail).toEqual(["line 1", "line 2"]);
     const locked = new MilvusLiteDataDirLockedError("/data", 42, []);
     expect(locked).toBeInstanceOf(MilvusLiteStartError);
-    expect(locked.message).toBe("The data directory /data is locked by another Milvus Lite process (pid 42). Stop that server or use a different data directory.");
+    expect(locked.message).toBe(
+      "The data directory /data is locked by another Milvus Lite process (pid 42). Stop that server or use a different data directory.",
+    );
   });
 });

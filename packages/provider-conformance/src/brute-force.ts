@@ -41,7 +41,9 @@ export function expectedScore(metric: VectorMetric, a: readonly number[], b: rea
  */
 export function matchesFilter(attributes: Readonly<Record<string, unknown>>, filter: Filter): boolean {
   if ("filters" in filter) {
-    return filter.type === "and" ? filter.filters.every((child) => matchesFilter(attributes, child)) : filter.filters.some((child) => matchesFilter(attributes, child));
+    return filter.type === "and"
+      ? filter.filters.every((child) => matchesFilter(attributes, child))
+      : filter.filters.some((child) => matchesFilter(attributes, child));
   }
   return matchesComparison(attributes, filter);
 }

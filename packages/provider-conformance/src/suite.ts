@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VsError, type AnyVectorStoreProvider, type Filter, type ProviderSearchResult, type StoredChunk, type VectorMetric, type VectorStoreWriter } from "@vs/core";
+import {
+  VsError,
+  type AnyVectorStoreProvider,
+  type Filter,
+  type ProviderSearchResult,
+  type StoredChunk,
+  type VectorMetric,
+  type VectorStoreWriter,
+} from "@vs/core";
 import { bruteForceSearch, matchesFilter, minimumGap, type ExpectedHit } from "./brute-force.js";
 import { generateCorpus, randomUnitVector, seededRandom, type CorpusRow } from "./corpus.js";
 
@@ -64,7 +72,11 @@ export function describeProviderConformance(name: string, setup: () => Promise<P
       await subject?.provider.close();
     }, 120_000);
 
-    function search(metric: VectorMetric, vector: number[], extra: { filters?: Filter; maxNumResults?: number; scoreThreshold?: number } = {}): Promise<ProviderSearchResult> {
+    function search(
+      metric: VectorMetric,
+      vector: number[],
+      extra: { filters?: Filter; maxNumResults?: number; scoreThreshold?: number } = {},
+    ): Promise<ProviderSearchResult> {
       const target = stores.get(metric)!;
       return subject.provider.search({
         ...target,
@@ -108,7 +120,8 @@ export function describeProviderConformance(name: string, setup: () => Promise<P
 
     it("max_num_results limits the page (default 10)", async () => {
       const metric = metrics[0]!;
-      for (const limit of [1, 7, 50]) expectMatches(await search(metric, queries[2]!, { maxNumResults: limit }), bruteForceSearch(corpus, { metric, vector: queries[2]!, limit }));
+      for (const limit of [1, 7, 50])
+        expectMatches(await search(metric, queries[2]!, { maxNumResults: limit }), bruteForceSearch(corpus, { metric, vector: queries[2]!, limit }));
       expect((await search(metric, queries[2]!)).data).toHaveLength(10);
     });
 
@@ -135,10 +148,12 @@ export function describeProviderConformance(name: string, setup: () => Promise<P
 
     it("a store that does not exist is a 404, not an empty page", async () => {
       const target = stores.get(metrics[0]!)!;
-      const error = await subject.provider.search({ ...target, vectorStoreId: subject.storeName("conf_missing"), queryVector: queries[0]!, searchQuery: "q" }).then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+      const error = await subject.provider
+        .search({ ...target, vectorStoreId: subject.storeName("conf_missing"), queryVector: queries[0]!, searchQuery: "q" })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
       expect(VsError.isInstance(error) && error.status, `expected a 404, got ${String(error)}`).toBe(404);
     });
 
@@ -166,7 +181,9 @@ export function describeProviderConformance(name: string, setup: () => Promise<P
       await writer.createStore(target, layout);
       await writer.createStore(target, layout);
       await writer.upsertChunks(target, corpus.slice(0, 3).map(toChunk));
-      expect((await subject.provider.search({ ...target, queryVector: corpus[0]!.vector, searchQuery: "q", maxNumResults: 1 })).data[0]?.content[0]?.text).toBe(corpus[0]!.text);
+      expect((await subject.provider.search({ ...target, queryVector: corpus[0]!.vector, searchQuery: "q", maxNumResults: 1 })).data[0]?.content[0]?.text).toBe(
+        corpus[0]!.text,
+      );
       await writer.dropStore(target);
       await writer.dropStore(target);
       const error = await subject.provider.search({ ...target, queryVector: corpus[0]!.vector, searchQuery: "q" }).catch((caught: unknown) => caught);
@@ -213,15 +230,51 @@ export const FILTER_CASES: ReadonlyArray<readonly [string, Filter, "none"?]> = [
   ["in numbers", { key: "rank", type: "in", value: [1, 2, 3, 50, 99] }],
   ["nin (rows without the key never match)", { key: "color", type: "nin", value: ["red", "blue", "green"] }],
   ["a missing key matches nothing", { key: "nope", type: "eq", value: 1 }, "none"],
-  ["and", { type: "and", filters: [{ key: "category", type: "eq", value: "tech" }, { key: "in_stock", type: "eq", value: false }] }],
-  ["or", { type: "or", filters: [{ key: "category", type: "eq", value: "finance" }, { key: "rank", type: "gte", value: 95 }] }],
+  [
+    "and",
+    {
+      type: "and",
+      filters: [
+        { key: "category", type: "eq", value: "tech" },
+        { key: "in_stock", type: "eq", value: false },
+      ],
+    },
+  ],
+  [
+    "or",
+    {
+      type: "or",
+      filters: [
+        { key: "category", type: "eq", value: "finance" },
+        { key: "rank", type: "gte", value: 95 },
+      ],
+    },
+  ],
   [
     "nested three deep",
     {
       type: "or",
       filters: [
-        { type: "and", filters: [{ key: "category", type: "in", value: ["animals", "cooking"] }, { type: "or", filters: [{ key: "price", type: "lt", value: 200 }, { key: "color", type: "eq", value: "cyan" }] }] },
-        { type: "and", filters: [{ key: "rank", type: "gt", value: 90 }, { key: "in_stock", type: "ne", value: true }] },
+        {
+          type: "and",
+          filters: [
+            { key: "category", type: "in", value: ["animals", "cooking"] },
+            {
+              type: "or",
+              filters: [
+                { key: "price", type: "lt", value: 200 },
+                { key: "color", type: "eq", value: "cyan" },
+              ],
+            },
+          ],
+        },
+        {
+          type: "and",
+          filters: [
+            { key: "rank", type: "gt", value: 90 },
+            { key: "in_stock", type: "ne", value: true },
+          ],
+        },
       ],
     },
   ],

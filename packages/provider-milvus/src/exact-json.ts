@@ -18,7 +18,8 @@ interface SourceTextJson {
   parse(text: string, reviver: (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown): unknown;
 }
 
-const sourceTextJson: SourceTextJson | undefined = typeof (JSON as Partial<SourceTextJson>).rawJSON === "function" ? (JSON as unknown as SourceTextJson) : undefined;
+const sourceTextJson: SourceTextJson | undefined =
+  typeof (JSON as Partial<SourceTextJson>).rawJSON === "function" ? (JSON as unknown as SourceTextJson) : undefined;
 
 export function isRawJson(value: unknown): value is RawJson {
   return sourceTextJson !== undefined && sourceTextJson.isRawJSON(value);
@@ -134,7 +135,11 @@ export class UnsafeIntegerUnsupportedError extends Error {
  * strings (`"string"`, for values handed to code: what the gRPC transport answers too). `hasUnsafeInteger` from a
  * prior `scanJson` skips the slower reviver when nothing needs it. Throws what `JSON.parse` throws.
  */
-export function parseJsonExact(text: string, unsafeIntegers: UnsafeIntegers, hasUnsafeInteger = scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger): unknown {
+export function parseJsonExact(
+  text: string,
+  unsafeIntegers: UnsafeIntegers,
+  hasUnsafeInteger = scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger,
+): unknown {
   if (!hasUnsafeInteger) return JSON.parse(text);
   const exact = sourceTextJson;
   if (exact === undefined) throw new UnsafeIntegerUnsupportedError();

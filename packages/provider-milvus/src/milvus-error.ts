@@ -3,7 +3,8 @@ import type { MilvusResponse } from "./milvus-transport.js";
 import { MilvusErrorCode } from "./milvus-vocabulary.js";
 
 // Some servers and the gRPC path report a missing collection with another code; these messages are unambiguous.
-const COLLECTION_NOT_FOUND_MESSAGE = /collection not found|can't find collection|can not find collection|collection .{0,200} (?:does not exist|not exist)|CollectionNotExists/i;
+const COLLECTION_NOT_FOUND_MESSAGE =
+  /collection not found|can't find collection|can not find collection|collection .{0,200} (?:does not exist|not exist)|CollectionNotExists/i;
 
 export interface MilvusErrorContext {
   /** What the gateway was doing, e.g. `search in collection "docs"`. Never contains a credential. */

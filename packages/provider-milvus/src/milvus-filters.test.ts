@@ -36,7 +36,13 @@ describe("buildMilvusFilter", () => {
       type: "and",
       filters: [
         { key: "genre", type: "eq", value: "poetry" },
-        { type: "or", filters: [{ key: "year", type: "lt", value: 1900 }, { key: "published", type: "eq", value: true }] },
+        {
+          type: "or",
+          filters: [
+            { key: "year", type: "lt", value: 1900 },
+            { key: "published", type: "eq", value: true },
+          ],
+        },
       ],
     });
     expect(built.expression).toBe("(genre == {p0}) and ((year < {p1}) or (published == {p2}))");
@@ -58,13 +64,40 @@ describe("buildMilvusFilter", () => {
   });
 
   it("rejects keys that could change the expression, naming the key's path", () => {
-    const hostileKeys = ["year > 0 or year", "a == 1 or b", 'meta["a"] or x["b"]', "x)", "1abc", "", "meta..a", 'meta["a\\"]', "meta[\"a\"] == 1 or meta[\"b\"]", "and", "NOT", "a b", "a\nb", "a;b"];
+    const hostileKeys = [
+      "year > 0 or year",
+      "a == 1 or b",
+      'meta["a"] or x["b"]',
+      "x)",
+      "1abc",
+      "",
+      "meta..a",
+      'meta["a\\"]',
+      'meta["a"] == 1 or meta["b"]',
+      "and",
+      "NOT",
+      "a b",
+      "a\nb",
+      "a;b",
+    ];
     for (const key of hostileKeys) {
       const error = rejection({ key, type: "eq", value: 1 });
       expect(error.param).toBe("filters.key");
       expect(error.status).toBe(400);
     }
-    const nested = rejection({ type: "and", filters: [{ key: "ok", type: "eq", value: 1 }, { type: "or", filters: [{ key: "fine", type: "eq", value: 1 }, { key: "bad key", type: "eq", value: 2 }] }] });
+    const nested = rejection({
+      type: "and",
+      filters: [
+        { key: "ok", type: "eq", value: 1 },
+        {
+          type: "or",
+          filters: [
+            { key: "fine", type: "eq", value: 1 },
+            { key: "bad key", type: "eq", value: 2 },
+          ],
+        },
+      ],
+    });
     expect(nested.param).toBe("filters.filters[1].filters[1].key");
     expect(nested.message).toContain("filters.filters[1].filters[1].key");
   });
@@ -81,7 +114,10 @@ describe("buildMilvusFilter", () => {
 describe("combineMilvusFilters", () => {
   it("ANDs the operator's filter with the request's, each in parentheses", () => {
     const request = buildMilvusFilter({ key: "genre", type: "eq", value: "poetry" });
-    expect(combineMilvusFilters("book_id > 0 or book_id < -5", request)).toEqual({ expression: "(book_id > 0 or book_id < -5) and (genre == {p0})", exprParams: { p0: "poetry" } });
+    expect(combineMilvusFilters("book_id > 0 or book_id < -5", request)).toEqual({
+      expression: "(book_id > 0 or book_id < -5) and (genre == {p0})",
+      exprParams: { p0: "poetry" },
+    });
     expect(combineMilvusFilters(undefined, request)).toEqual(request);
     expect(combineMilvusFilters("book_id > 0", undefined)).toEqual({ expression: "book_id > 0", exprParams: {} });
     expect(combineMilvusFilters(undefined, undefined)).toBeUndefined();

@@ -48,7 +48,9 @@ export function buildMilvusFilter(filters: Filter, pathPrefix = "filters", setti
   const visit = (filter: Filter, path: PropertyKey[]): string => {
     if (isCompound(filter)) {
       if (filter.filters.length === 0) {
-        throw new BadRequestError(`${formatPath([...path, "filters"])}: a compound filter needs at least one filter.`, { param: formatPath([...path, "filters"]) });
+        throw new BadRequestError(`${formatPath([...path, "filters"])}: a compound filter needs at least one filter.`, {
+          param: formatPath([...path, "filters"]),
+        });
       }
       const joiner = filter.type === "and" ? " and " : " or ";
       return filter.filters.map((child, index) => `(${visit(child, [...path, "filters", index])})`).join(joiner);
@@ -108,10 +110,13 @@ function isCompound(filter: Filter): filter is CompoundFilter {
 
 function milvusFieldReference(key: string, param: string): string {
   const invalid = (reason: string) =>
-    new BadRequestError(`${param}: "${truncate(key)}" ${reason}. Use a field name (letters, digits, _), a dotted path into a JSON field (meta.author) or meta["author"].`, {
-      param,
-      code: "invalid_filter_key",
-    });
+    new BadRequestError(
+      `${param}: "${truncate(key)}" ${reason}. Use a field name (letters, digits, _), a dotted path into a JSON field (meta.author) or meta["author"].`,
+      {
+        param,
+        code: "invalid_filter_key",
+      },
+    );
 
   if (FIELD_NAME.test(key)) {
     if (RESERVED_WORDS.has(key.toLowerCase())) throw invalid("is a reserved word of the Milvus expression language");
@@ -137,7 +142,10 @@ function checkValue(filter: ComparisonFilter, param: string): void {
     return;
   }
   if (Array.isArray(value)) {
-    throw new BadRequestError(`${param}: "${type}" compares with one value; use "${type === "ne" ? "nin" : "in"}" for a list.`, { param, code: "invalid_filter_value" });
+    throw new BadRequestError(`${param}: "${type}" compares with one value; use "${type === "ne" ? "nin" : "in"}" for a list.`, {
+      param,
+      code: "invalid_filter_value",
+    });
   }
   if ((type === "gt" || type === "gte" || type === "lt" || type === "lte") && typeof value === "boolean") {
     throw new BadRequestError(`${param}: "${type}" needs a number or a string, not a boolean.`, { param, code: "invalid_filter_value" });

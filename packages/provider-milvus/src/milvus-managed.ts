@@ -64,14 +64,20 @@ export function managedCreateBody(collectionName: string, dbName: string | undef
   const f = MANAGED_FIELDS;
   const fields: Record<string, unknown>[] = [
     { fieldName: f.id, dataType: "VarChar", isPrimary: true, elementTypeParams: { max_length: MANAGED_MAX_BYTES.id } },
-    { fieldName: f.text, dataType: "VarChar", elementTypeParams: fullText ? { max_length: MANAGED_MAX_BYTES.text, enable_analyzer: true } : { max_length: MANAGED_MAX_BYTES.text } },
+    {
+      fieldName: f.text,
+      dataType: "VarChar",
+      elementTypeParams: fullText ? { max_length: MANAGED_MAX_BYTES.text, enable_analyzer: true } : { max_length: MANAGED_MAX_BYTES.text },
+    },
     { fieldName: f.vector, dataType: "FloatVector", elementTypeParams: { dim: layout.dimensions } },
     { fieldName: f.fileId, dataType: "VarChar", elementTypeParams: { max_length: MANAGED_MAX_BYTES.fileId } },
     { fieldName: f.filename, dataType: "VarChar", elementTypeParams: { max_length: MANAGED_MAX_BYTES.filename } },
     { fieldName: f.chunkIndex, dataType: "Int64" },
     { fieldName: f.attributes, dataType: "JSON" },
   ];
-  const indexParams: Record<string, unknown>[] = [{ fieldName: f.vector, indexName: f.vector, indexType: "AUTOINDEX", metricType: milvusMetric(layout.metric) }];
+  const indexParams: Record<string, unknown>[] = [
+    { fieldName: f.vector, indexName: f.vector, indexType: "AUTOINDEX", metricType: milvusMetric(layout.metric) },
+  ];
   const schema: Record<string, unknown> = { autoID: false, enableDynamicField: false, fields };
   if (fullText) {
     fields.push({ fieldName: f.sparse, dataType: "SparseFloatVector" });
@@ -128,7 +134,8 @@ export function compareExistingLayout(description: DescribedCollection, layout: 
   const primary = (description.fields ?? []).find((field) => field.primaryKey === true);
   if (primary?.name !== f.id) return { ...result, conflict: `its primary key is "${primary?.name ?? "?"}", not "${f.id}"` };
   const dimension = Number(paramOf(fields.get(f.vector), "dim"));
-  if (dimension !== layout.dimensions) return { ...result, conflict: `its "${f.vector}" field has ${Number.isFinite(dimension) ? dimension : "unknown"} dimensions, not ${layout.dimensions}` };
+  if (dimension !== layout.dimensions)
+    return { ...result, conflict: `its "${f.vector}" field has ${Number.isFinite(dimension) ? dimension : "unknown"} dimensions, not ${layout.dimensions}` };
 
   const metrics = new Map((description.indexes ?? []).flatMap((index) => (index.fieldName ? [[index.fieldName, index.metricType ?? ""] as const] : [])));
   const vectorMetric = metrics.get(f.vector);
@@ -137,7 +144,8 @@ export function compareExistingLayout(description: DescribedCollection, layout: 
   else if (vectorMetric.toUpperCase() !== wanted) return { ...result, conflict: `its "${f.vector}" index uses metric ${vectorMetric}, not ${wanted}` };
   const sparse = fields.get(f.sparse);
   if (sparse !== undefined) {
-    if (sparse.type !== "SparseFloatVector" || !hasBm25Function(description)) return { ...result, conflict: `its "${f.sparse}" field is not filled by a BM25 function of "${f.text}"` };
+    if (sparse.type !== "SparseFloatVector" || !hasBm25Function(description))
+      return { ...result, conflict: `its "${f.sparse}" field is not filled by a BM25 function of "${f.text}"` };
     result.hasSparse = true;
     if (!metrics.has(f.sparse)) result.missingIndexes.push(sparseIndexParams());
   }
@@ -156,7 +164,10 @@ const describedFunctionSchema = z.looseObject({
 });
 
 function hasBm25Function(description: DescribedCollection): boolean {
-  const functions = z.array(describedFunctionSchema).catch([]).parse((description as { functions?: unknown }).functions ?? []);
+  const functions = z
+    .array(describedFunctionSchema)
+    .catch([])
+    .parse((description as { functions?: unknown }).functions ?? []);
   return functions.some(
     (fn) =>
       (String(fn.type).toUpperCase() === "BM25" || fn.type === 1) &&

@@ -56,16 +56,31 @@ describe("milvusOptionsSchema", () => {
 
 describe("resolveMilvusConnection", () => {
   it("picks the transport from the scheme", () => {
-    expect(resolveMilvusConnection({ api_base: "http://localhost:19530/", api_key: "t" }, {})).toMatchObject({ kind: "rest", baseUrl: "http://localhost:19530", token: "t" });
-    expect(resolveMilvusConnection({ api_base: "https://x.zillizcloud.com/prefix/" }, {})).toMatchObject({ kind: "rest", baseUrl: "https://x.zillizcloud.com/prefix" });
+    expect(resolveMilvusConnection({ api_base: "http://localhost:19530/", api_key: "t" }, {})).toMatchObject({
+      kind: "rest",
+      baseUrl: "http://localhost:19530",
+      token: "t",
+    });
+    expect(resolveMilvusConnection({ api_base: "https://x.zillizcloud.com/prefix/" }, {})).toMatchObject({
+      kind: "rest",
+      baseUrl: "https://x.zillizcloud.com/prefix",
+    });
     expect(resolveMilvusConnection({ api_base: "grpc://127.0.0.1:19531" }, {})).toMatchObject({ kind: "grpc", address: "127.0.0.1:19531", ssl: false });
     expect(resolveMilvusConnection({ api_base: "grpcs://x.zillizcloud.com" }, {})).toMatchObject({ kind: "grpc", address: "x.zillizcloud.com:443", ssl: true });
     expect(resolveMilvusConnection({ api_base: "grpc://milvus" }, {})).toMatchObject({ kind: "grpc", address: "milvus:19530" });
   });
 
   it("lets transport override the scheme", () => {
-    expect(resolveMilvusConnection({ api_base: "http://milvus:19530", transport: "grpc" }, {})).toMatchObject({ kind: "grpc", address: "milvus:19530", ssl: false });
-    expect(resolveMilvusConnection({ api_base: "https://milvus.example.com", transport: "grpc" }, {})).toMatchObject({ kind: "grpc", address: "milvus.example.com:443", ssl: true });
+    expect(resolveMilvusConnection({ api_base: "http://milvus:19530", transport: "grpc" }, {})).toMatchObject({
+      kind: "grpc",
+      address: "milvus:19530",
+      ssl: false,
+    });
+    expect(resolveMilvusConnection({ api_base: "https://milvus.example.com", transport: "grpc" }, {})).toMatchObject({
+      kind: "grpc",
+      address: "milvus.example.com:443",
+      ssl: true,
+    });
     expect(resolveMilvusConnection({ api_base: "grpc://milvus:19530", transport: "rest" }, {})).toMatchObject({ kind: "rest", baseUrl: "http://milvus:19530" });
   });
 

@@ -89,10 +89,16 @@ export type Environment = Record<string, string | undefined>;
  * The scheme picks the transport (`http(s)://` → REST v2, `grpc://` → gRPC, `grpcs://` → gRPC over TLS) unless
  * `transport` says otherwise.
  */
-export function resolveMilvusConnection(options: Pick<MilvusOptions, "api_base" | "api_key" | "transport" | "timeout_ms">, env: Environment = process.env): MilvusConnection {
+export function resolveMilvusConnection(
+  options: Pick<MilvusOptions, "api_base" | "api_key" | "transport" | "timeout_ms">,
+  env: Environment = process.env,
+): MilvusConnection {
   const apiBase = options.api_base ?? nonEmpty(env.MILVUS_API_BASE);
   if (apiBase === undefined) {
-    throw new BadRequestError("api_base: the Milvus address is missing; set api_base (e.g. http://localhost:19530) or the MILVUS_API_BASE environment variable.", { param: "api_base", code: "missing_api_base" });
+    throw new BadRequestError(
+      "api_base: the Milvus address is missing; set api_base (e.g. http://localhost:19530) or the MILVUS_API_BASE environment variable.",
+      { param: "api_base", code: "missing_api_base" },
+    );
   }
   const token = options.api_key ?? nonEmpty(env.MILVUS_API_KEY);
   const timeoutMs = options.timeout_ms ?? DEFAULT_MILVUS_TIMEOUT_MS;

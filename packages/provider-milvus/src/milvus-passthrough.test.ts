@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { BadRequestError } from "@vs/core";
 import { parseJsonExact } from "./exact-json.js";
-import { checkPassthroughKeys, checkPinnedDatabase, classifyPassthroughPath, foldJsonKey, requestedCollection, rewritePassthroughRequest, rewritePassthroughResponse } from "./milvus-passthrough.js";
+import {
+  checkPassthroughKeys,
+  checkPinnedDatabase,
+  classifyPassthroughPath,
+  foldJsonKey,
+  requestedCollection,
+  rewritePassthroughRequest,
+  rewritePassthroughResponse,
+} from "./milvus-passthrough.js";
 
 function refusal(run: () => unknown): BadRequestError {
   try {
@@ -18,13 +26,25 @@ describe("passthrough policy", () => {
     expect(classifyPassthroughPath("/v2/vectordb/entities/search")).toEqual({ endpoint: "entities/search", permission: "read" });
     expect(classifyPassthroughPath("/v2/vectordb/entities/insert")).toEqual({ endpoint: "entities/insert", permission: "write" });
     expect(classifyPassthroughPath("/v2/vectordb/collections/drop")).toEqual({ endpoint: "collections/drop", permission: "write" });
-    for (const path of ["/v2/vectordb/users/create", "/v2/vectordb/entities/search/../../users/list", "/v2/vectordb/entities/searchx", "/v1/vector/search", "/v2/vectordb/constructor", "/v2/vectordb/toString", "/v2/vectordb/databases/drop"]) {
+    for (const path of [
+      "/v2/vectordb/users/create",
+      "/v2/vectordb/entities/search/../../users/list",
+      "/v2/vectordb/entities/searchx",
+      "/v1/vector/search",
+      "/v2/vectordb/constructor",
+      "/v2/vectordb/toString",
+      "/v2/vectordb/databases/drop",
+    ]) {
       expect(classifyPassthroughPath(path)).toBeNull();
     }
   });
 
   it("rewrites the collection and pins the database", () => {
-    expect(rewritePassthroughRequest({ collectionName: "dall-e-6", dbName: "other", limit: 2 }, { collection: "real_books", dbName: "team_a" })).toEqual({ collectionName: "real_books", dbName: "team_a", limit: 2 });
+    expect(rewritePassthroughRequest({ collectionName: "dall-e-6", dbName: "other", limit: 2 }, { collection: "real_books", dbName: "team_a" })).toEqual({
+      collectionName: "real_books",
+      dbName: "team_a",
+      limit: 2,
+    });
     expect(rewritePassthroughRequest({ collectionName: "dall-e-6", dbName: "other" }, { collection: "real_books" })).toEqual({ collectionName: "real_books" });
     expect(() => requestedCollection({})).toThrow(/collectionName/);
   });
@@ -49,13 +69,21 @@ describe("passthrough policy", () => {
   it("accepts the pinned database, in the body or the header, and refuses any other", () => {
     expect(() => checkPinnedDatabase({ bodyKey: "dbName", bodyValue: "default", header: "default" }, ["default"])).not.toThrow();
     expect(() => checkPinnedDatabase({ bodyKey: undefined, bodyValue: undefined, header: undefined }, ["team_a"])).not.toThrow();
-    expect(refusal(() => checkPinnedDatabase({ bodyKey: "DBName", bodyValue: "other", header: undefined }, ["default"]))).toMatchObject({ param: "dbName", code: "database_pinned" });
+    expect(refusal(() => checkPinnedDatabase({ bodyKey: "DBName", bodyValue: "other", header: undefined }, ["default"]))).toMatchObject({
+      param: "dbName",
+      code: "database_pinned",
+    });
     expect(refusal(() => checkPinnedDatabase({ bodyKey: "dbName", bodyValue: 1, header: undefined }, ["default"]))).toMatchObject({ param: "dbName" });
-    expect(refusal(() => checkPinnedDatabase({ bodyKey: undefined, bodyValue: undefined, header: "default, other" }, ["default"]))).toMatchObject({ param: "DB-Name" });
+    expect(refusal(() => checkPinnedDatabase({ bodyKey: undefined, bodyValue: undefined, header: "default, other" }, ["default"]))).toMatchObject({
+      param: "DB-Name",
+    });
   });
 
   it("drops every spelling of dbName and keeps the body's integers and keys exact", () => {
-    const body = parseJsonExact('{"collectionName":"v","DBName":"default","data":[{"id":9007199254740993}],"__proto__":{"x":1}}', "raw") as Record<string, unknown>;
+    const body = parseJsonExact('{"collectionName":"v","DBName":"default","data":[{"id":9007199254740993}],"__proto__":{"x":1}}', "raw") as Record<
+      string,
+      unknown
+    >;
     const rewritten = rewritePassthroughRequest(body, { collection: "real", dbName: "team_a" });
     expect(JSON.stringify(rewritten)).toBe('{"collectionName":"real","data":[{"id":9007199254740993}],"__proto__":{"x":1},"dbName":"team_a"}');
     expect(Object.getPrototypeOf(rewritten)).toBe(Object.prototype);

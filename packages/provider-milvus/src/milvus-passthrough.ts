@@ -75,10 +75,13 @@ export function checkPassthroughKeys(topLevelKeys: readonly string[]): { dbNameK
   }
   const databaseKeys = topLevelKeys.filter((key) => foldJsonKey(key) === FOLDED_DB_NAME);
   if (databaseKeys.length > 1) {
-    throw new BadRequestError(`dbName: give it at most once (found ${databaseKeys.map((key) => JSON.stringify(key)).join(", ")}); Milvus reads every letter case of it as the same field.`, {
-      param: "dbName",
-      code: "database_pinned",
-    });
+    throw new BadRequestError(
+      `dbName: give it at most once (found ${databaseKeys.map((key) => JSON.stringify(key)).join(", ")}); Milvus reads every letter case of it as the same field.`,
+      {
+        param: "dbName",
+        code: "database_pinned",
+      },
+    );
   }
   return { dbNameKey: databaseKeys[0] };
 }
@@ -88,13 +91,19 @@ export function checkPassthroughKeys(topLevelKeys: readonly string[]): { dbNameK
  * pins for the store: the official clients always send one (`default` unless told otherwise), so an equal one is
  * accepted; any other is refused — it could reach another database with the admin's credentials.
  */
-export function checkPinnedDatabase(requested: { bodyKey: string | undefined; bodyValue: unknown; header: string | undefined }, allowed: readonly string[]): void {
+export function checkPinnedDatabase(
+  requested: { bodyKey: string | undefined; bodyValue: unknown; header: string | undefined },
+  allowed: readonly string[],
+): void {
   const expected = allowed.length === 1 ? `"${allowed[0]}"` : `one of ${allowed.map((name) => `"${name}"`).join(", ")}`;
   if (requested.bodyKey !== undefined && !(typeof requested.bodyValue === "string" && allowed.includes(requested.bodyValue))) {
-    throw new BadRequestError(`${requested.bodyKey}: the database is fixed by the gateway's configuration to ${expected}; remove this field or send that value.`, {
-      param: "dbName",
-      code: "database_pinned",
-    });
+    throw new BadRequestError(
+      `${requested.bodyKey}: the database is fixed by the gateway's configuration to ${expected}; remove this field or send that value.`,
+      {
+        param: "dbName",
+        code: "database_pinned",
+      },
+    );
   }
   if (requested.header !== undefined && !allowed.includes(requested.header)) {
     throw new BadRequestError(`DB-Name: the database is fixed by the gateway's configuration to ${expected}; remove this header or send that value.`, {
@@ -107,7 +116,11 @@ export function checkPinnedDatabase(requested: { bodyKey: string | undefined; bo
 /** The virtual index a passthrough body names, checked before anything else happens. */
 export function requestedCollection(body: Record<string, unknown>): string {
   const name = body["collectionName"];
-  if (typeof name !== "string" || name.length === 0) throw new BadRequestError("collectionName: required (the name of a virtual index this key may use)", { param: "collectionName", code: "missing_required_parameter" });
+  if (typeof name !== "string" || name.length === 0)
+    throw new BadRequestError("collectionName: required (the name of a virtual index this key may use)", {
+      param: "collectionName",
+      code: "missing_required_parameter",
+    });
   return name;
 }
 

@@ -42,9 +42,7 @@ const bruteForce = {
 
 /** The ids brute force ranks first: smallest L2 distance, largest cosine. */
 function expectedRanking(metric: "L2" | "COSINE", candidates: Book[] = books): Array<{ book: Book; raw: number }> {
-  return candidates
-    .map((book) => ({ book, raw: bruteForce[metric](book) }))
-    .sort((a, b) => (metric === "L2" ? a.raw - b.raw : b.raw - a.raw));
+  return candidates.map((book) => ({ book, raw: bruteForce[metric](book) })).sort((a, b) => (metric === "L2" ? a.raw - b.raw : b.raw - a.raw));
 }
 
 let milvus: MilvusRestServer;
@@ -74,7 +72,11 @@ async function createCollection(name: string, metricType: "L2" | "COSINE", dbNam
   expect(inserted.code).toBe(0);
 }
 
-function searchRequest(collection: string, options: Partial<MilvusOptions> = {}, extra: Partial<ProviderSearchRequest<MilvusOptions>> = {}): ProviderSearchRequest<MilvusOptions> {
+function searchRequest(
+  collection: string,
+  options: Partial<MilvusOptions> = {},
+  extra: Partial<ProviderSearchRequest<MilvusOptions>> = {},
+): ProviderSearchRequest<MilvusOptions> {
   return {
     vectorStoreId: collection,
     queryVector,
@@ -124,7 +126,13 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
       expect(row.filename).toBeNull();
     });
     const body = lastSearchBody();
-    expect(body).toMatchObject({ collectionName: "books_l2", data: [queryVector], limit: 10, outputFields: ["intro", "*"], searchParams: { metricType: "L2" } });
+    expect(body).toMatchObject({
+      collectionName: "books_l2",
+      data: [queryVector],
+      limit: 10,
+      outputFields: ["intro", "*"],
+      searchParams: { metricType: "L2" },
+    });
     expect(body).not.toHaveProperty("annsField");
     expect(body).not.toHaveProperty("dbName");
   });
@@ -155,7 +163,11 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
 
   it("pages with offset", async () => {
     const { data } = await provider.search(searchRequest("books_l2", { offset: 5, limit: 4 }));
-    expect(data.map((row) => row.attributes.book_id)).toEqual(expectedRanking("L2").slice(5, 9).map(({ book }) => book.book_id));
+    expect(data.map((row) => row.attributes.book_id)).toEqual(
+      expectedRanking("L2")
+        .slice(5, 9)
+        .map(({ book }) => book.book_id),
+    );
     expect(lastSearchBody().offset).toBe(5);
   });
 
@@ -168,7 +180,13 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
   });
 
   it("ANDs the filter option with the request's filters, values only as exprParams", async () => {
-    const filters: Filter = { type: "and", filters: [{ key: "genre", type: "eq", value: "poetry" }, { key: "year", type: "lt", value: 2000 }] };
+    const filters: Filter = {
+      type: "and",
+      filters: [
+        { key: "genre", type: "eq", value: "poetry" },
+        { key: "year", type: "lt", value: 2000 },
+      ],
+    };
     const { data } = await provider.search(searchRequest("books_cosine", { filter: "year > 1900", limit: 50 }, { filters }));
     const body = lastSearchBody();
     expect(body.filter).toBe("(year > 1900) and ((genre == {p0}) and (year < {p1}))");
@@ -208,7 +226,9 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
     expect((error as UpstreamError).status).toBe(404);
     expect((error as UpstreamError).upstreamCode).toBe("100");
 
-    const configured = await provider.search(searchRequest("no_such_books", { searchParams: { metricType: "COSINE" }, outputFields: ["title"] })).catch((caught: unknown) => caught);
+    const configured = await provider
+      .search(searchRequest("no_such_books", { searchParams: { metricType: "COSINE" }, outputFields: ["title"] }))
+      .catch((caught: unknown) => caught);
     expect((configured as UpstreamError).status).toBe(404);
   });
 
@@ -248,9 +268,23 @@ describe("search rows with the primary key under id only (not an output field)",
     const legacyProvider = createMilvusProvider({ env: {} });
     try {
       const { transport } = legacyProvider.transportFor({ api_base: legacy.url });
-      await transport.call("collections/create", { collectionName: "quick", dimension: DIMENSION, metricType: "L2", primaryFieldName: "pk", vectorFieldName: "vec" });
-      await transport.call("entities/insert", { collectionName: "quick", data: books.slice(0, 3).map((book) => ({ pk: book.book_id, vec: book.embedding, intro: book.intro })) });
-      const { data } = await legacyProvider.search({ vectorStoreId: "quick", queryVector, searchQuery: "q", options: { api_base: legacy.url, milvus_text_field: "intro", outputFields: ["intro"] } });
+      await transport.call("collections/create", {
+        collectionName: "quick",
+        dimension: DIMENSION,
+        metricType: "L2",
+        primaryFieldName: "pk",
+        vectorFieldName: "vec",
+      });
+      await transport.call("entities/insert", {
+        collectionName: "quick",
+        data: books.slice(0, 3).map((book) => ({ pk: book.book_id, vec: book.embedding, intro: book.intro })),
+      });
+      const { data } = await legacyProvider.search({
+        vectorStoreId: "quick",
+        queryVector,
+        searchQuery: "q",
+        options: { api_base: legacy.url, milvus_text_field: "intro", outputFields: ["intro"] },
+      });
       expect(data).toHaveLength(3);
       const ids = data.map((row) => row.attributes.id);
       expect(new Set(ids)).toEqual(new Set(books.slice(0, 3).map((book) => book.book_id)));
@@ -279,7 +313,16 @@ describe("createMilvusProvider({createTransport})", () => {
       const { data } = await custom.search(request);
       await custom.search(request);
       expect(data).toHaveLength(2);
-      expect(connections).toEqual([{ kind: "grpc", address: "milvus.example.com:19530", ssl: true, token: "env-token", timeoutMs: 30_000, displayAddress: "grpcs://milvus.example.com:19530" }]);
+      expect(connections).toEqual([
+        {
+          kind: "grpc",
+          address: "milvus.example.com:19530",
+          ssl: true,
+          token: "env-token",
+          timeoutMs: 30_000,
+          displayAddress: "grpcs://milvus.example.com:19530",
+        },
+      ]);
     } finally {
       await custom.close();
     }

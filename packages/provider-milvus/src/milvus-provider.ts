@@ -1,7 +1,23 @@
 import { createHash } from "node:crypto";
-import { raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider, type VectorStoreWriter } from "@vs/core";
+import {
+  raceAbort,
+  UpstreamError,
+  type CallOptions,
+  type ProviderSearchRequest,
+  type ProviderSearchResult,
+  type ProviderStoreTarget,
+  type VectorStoreProvider,
+  type VectorStoreWriter,
+} from "@vs/core";
 import { milvusCallerOptionsSchema, mergeMilvusOptions, type MilvusCallerOptions } from "./milvus-caller-options.js";
-import { milvusOptionsSchema, resolveMilvusConnection, type Environment, type MilvusConnection, type MilvusGrpcConnection, type MilvusOptions } from "./milvus-options.js";
+import {
+  milvusOptionsSchema,
+  resolveMilvusConnection,
+  type Environment,
+  type MilvusConnection,
+  type MilvusGrpcConnection,
+  type MilvusOptions,
+} from "./milvus-options.js";
 import { CollectionFactsCache, searchMilvus } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusCallOptions, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
 import { createMilvusWriter } from "./milvus-writer.js";
@@ -84,9 +100,16 @@ export function createMilvusProvider(settings: MilvusProviderSettings = {}): Mil
       let probe = healthProbes.get(key);
       if (probe === undefined) {
         probe = transport
-          .call("collections/list", dbName === undefined ? {} : { dbName }, { timeoutMs: Math.min(target.options.timeout_ms ?? HEALTH_TIMEOUT_MS, HEALTH_TIMEOUT_MS) })
+          .call("collections/list", dbName === undefined ? {} : { dbName }, {
+            timeoutMs: Math.min(target.options.timeout_ms ?? HEALTH_TIMEOUT_MS, HEALTH_TIMEOUT_MS),
+          })
           .then((answer) => {
-            if (!isMilvusSuccess(answer.code)) throw new UpstreamError({ upstream: "vector_store", upstreamCode: answer.code, message: `Milvus at ${connection.displayAddress} answered code ${answer.code}: ${answer.message ?? "no message"}` });
+            if (!isMilvusSuccess(answer.code))
+              throw new UpstreamError({
+                upstream: "vector_store",
+                upstreamCode: answer.code,
+                message: `Milvus at ${connection.displayAddress} answered code ${answer.code}: ${answer.message ?? "no message"}`,
+              });
           })
           .finally(() => healthProbes.delete(key));
         healthProbes.set(key, probe);
@@ -119,7 +142,11 @@ function createLazyGrpcTransport(connection: MilvusGrpcConnection): MilvusTransp
         (module) => module.createGrpcTransport({ address: connection.address, token: connection.token, ssl: connection.ssl, timeoutMs: connection.timeoutMs }),
         (error: unknown) => {
           loading = undefined;
-          throw new UpstreamError({ upstream: "vector_store", message: `The gRPC transport for ${connection.displayAddress} could not be loaded; use an http(s):// api_base for REST v2.`, cause: error });
+          throw new UpstreamError({
+            upstream: "vector_store",
+            message: `The gRPC transport for ${connection.displayAddress} could not be loaded; use an http(s):// api_base for REST v2.`,
+            cause: error,
+          });
         },
       );
       return (await loading).call(endpoint, body, options);

@@ -34,7 +34,11 @@ describe("normalizeScore", () => {
     const x = [1, 0];
     const y = [0, 1];
     const minusX = [-1, 0];
-    for (const [b, expected] of [[x, 1], [y, 0.5], [minusX, 0]] as const) {
+    for (const [b, expected] of [
+      [x, 1],
+      [y, 0.5],
+      [minusX, 0],
+    ] as const) {
       expect(normalizeScore("COSINE", dot(x, b))).toBeCloseTo(expected, 12);
       expect(normalizeScore("IP", dot(x, b))).toBeCloseTo(expected, 12);
       expect(normalizeScore("L2", squaredDistance(x, b))).toBeCloseTo(expected, 12);

@@ -1,4 +1,13 @@
-import { BadRequestError, queryText, raceAbort, UpstreamError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type SearchResultRow } from "@vs/core";
+import {
+  BadRequestError,
+  queryText,
+  raceAbort,
+  UpstreamError,
+  type CallOptions,
+  type ProviderSearchRequest,
+  type ProviderSearchResult,
+  type SearchResultRow,
+} from "@vs/core";
 import { describedCollectionSchema, searchAnswerSchema, type DescribedCollection, type SearchRow } from "./milvus-api.js";
 import { BoundedMap } from "./bounded-map.js";
 import { milvusErrorFromResponse } from "./milvus-error.js";
@@ -34,7 +43,11 @@ export class CollectionFactsCache {
     this.entries = new BoundedMap(maxEntries);
   }
 
-  get(transport: MilvusTransport, key: CollectionKey, callOptions: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }): Promise<CollectionFacts> {
+  get(
+    transport: MilvusTransport,
+    key: CollectionKey,
+    callOptions: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  ): Promise<CollectionFacts> {
     const cacheKey = collectionCacheKey(key);
     let entry = this.entries.get(cacheKey);
     if (entry === undefined) {
@@ -75,7 +88,10 @@ async function describeCollection(transport: MilvusTransport, key: CollectionKey
   if (!isMilvusSuccess(answer.code)) throw milvusErrorFromResponse(answer, { operation: `describe collection "${key.collectionName}"` });
   const parsed = describedCollectionSchema.safeParse(answer.data);
   if (!parsed.success) {
-    throw new UpstreamError({ upstream: "vector_store", message: `The vector store's description of collection "${key.collectionName}" has an unexpected shape.` });
+    throw new UpstreamError({
+      upstream: "vector_store",
+      message: `The vector store's description of collection "${key.collectionName}" has an unexpected shape.`,
+    });
   }
   return collectionFacts(parsed.data);
 }
@@ -109,7 +125,10 @@ export function metricFromFacts(facts: CollectionFacts, collectionName: string, 
   }
   const metric = field === undefined ? undefined : facts.metricByField.get(field);
   if (metric === undefined || metric.trim() === "") {
-    throw new BadRequestError(`searchParams: could not learn the metric of field "${field ?? "?"}" in collection "${collectionName}" (no index describes it); ${setIt}.`, { param: "searchParams" });
+    throw new BadRequestError(
+      `searchParams: could not learn the metric of field "${field ?? "?"}" in collection "${collectionName}" (no index describes it); ${setIt}.`,
+      { param: "searchParams" },
+    );
   }
   return metric;
 }
@@ -130,15 +149,23 @@ export interface MilvusSearchContext {
  * name a level (a search sees every acknowledged write), and `ranking_options.hybrid_search` fuses the dense search
  * with BM25 full-text search (`entities/hybrid_search`).
  */
-export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>, context: MilvusSearchContext, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
+export async function searchMilvus(
+  request: ProviderSearchRequest<MilvusOptions>,
+  context: MilvusSearchContext,
+  callOptions: CallOptions = {},
+): Promise<ProviderSearchResult> {
   const { options } = request;
   const managed = isManagedStore(options);
   const textField = managed ? MANAGED_FIELDS.text : options.milvus_text_field;
   if (textField === undefined) {
-    throw new BadRequestError("milvus_text_field: required to search; name the collection field that holds the text of each entity.", { param: "milvus_text_field" });
+    throw new BadRequestError("milvus_text_field: required to search; name the collection field that holds the text of each entity.", {
+      param: "milvus_text_field",
+    });
   }
   if (managed && options.outputFields !== undefined) {
-    throw new BadRequestError("outputFields: stores the gateway created always return their text, file_id, filename and attributes; remove outputFields.", { param: "outputFields" });
+    throw new BadRequestError("outputFields: stores the gateway created always return their text, file_id, filename and attributes; remove outputFields.", {
+      param: "outputFields",
+    });
   }
   const hybrid = request.rankingOptions?.hybrid_search;
   if (hybrid !== undefined && !managed) {
@@ -162,12 +189,15 @@ export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>
   const facts = needsFacts ? await context.collections.get(context.transport, collectionKey, callSettings) : undefined;
   const metric = configuredMetric ?? metricFromFacts(facts ?? NO_FACTS, request.vectorStoreId, annsField);
 
-  const requestFilter = request.filters === undefined ? undefined : buildMilvusFilter(request.filters, "filters", managed ? { attributesField: MANAGED_FIELDS.attributes } : {});
+  const requestFilter =
+    request.filters === undefined ? undefined : buildMilvusFilter(request.filters, "filters", managed ? { attributesField: MANAGED_FIELDS.attributes } : {});
   const filter = combineMilvusFilters(options.filter, requestFilter);
   // Without an operator's list, every field is requested and vector fields are dropped from the rows afterwards. The
   // text field is always named: a misspelt one is then Milvus's error instead of silently empty content.
-  const outputFields = managed ? [...MANAGED_OUTPUT_FIELDS] : unique(options.outputFields === undefined ? [textField, "*"] : [...options.outputFields, textField]);
-  const hiddenFields = new Set(options.outputFields === undefined ? facts?.vectorFieldNames ?? [] : []);
+  const outputFields = managed
+    ? [...MANAGED_OUTPUT_FIELDS]
+    : unique(options.outputFields === undefined ? [textField, "*"] : [...options.outputFields, textField]);
+  const hiddenFields = new Set(options.outputFields === undefined ? (facts?.vectorFieldNames ?? []) : []);
   const consistencyLevel = options.consistencyLevel ?? (managed ? "Strong" : undefined);
 
   if (hybrid !== undefined) {
@@ -195,7 +225,9 @@ export async function searchMilvus(request: ProviderSearchRequest<MilvusOptions>
       weights: hybrid,
     });
     // The weighted ranker's fused score is already in [0, 1], higher is better (see milvus-hybrid.ts).
-    return runSearch("entities/hybrid_search", hybridBody, request, context, collectionKey, callSettings, (row, distance) => managedSearchResultRow(row, distance, distance));
+    return runSearch("entities/hybrid_search", hybridBody, request, context, collectionKey, callSettings, (row, distance) =>
+      managedSearchResultRow(row, distance, distance),
+    );
   }
 
   const body: Record<string, unknown> = { collectionName: request.vectorStoreId };
@@ -236,7 +268,10 @@ async function runSearch(
   }
   const parsed = searchAnswerSchema.safeParse(answer);
   if (!parsed.success) {
-    throw new UpstreamError({ upstream: "vector_store", message: `The vector store's search answer for collection "${request.vectorStoreId}" has an unexpected shape.` });
+    throw new UpstreamError({
+      upstream: "vector_store",
+      message: `The vector store's search answer for collection "${request.vectorStoreId}" has an unexpected shape.`,
+    });
   }
   const threshold = request.rankingOptions?.score_threshold;
   const data: SearchResultRow[] = [];
@@ -299,4 +334,3 @@ function searchParamsWithoutMetric(searchParams: Record<string, unknown> | undef
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
-

@@ -101,17 +101,29 @@ describe("managed layout bodies", () => {
   it("names what differs: dimensions, metric, a missing field, a sparse field without BM25", () => {
     expect(compareExistingLayout(described({ dim: "16" }), layout).conflict).toBe('its "vector" field has 16 dimensions, not 8');
     expect(compareExistingLayout(described({ metric: "COSINE" }), layout).conflict).toBe('its "vector" index uses metric COSINE, not L2');
-    expect(compareExistingLayout({ ...described(), fields: described().fields.filter((field) => field.name !== "attributes") }, layout).conflict).toBe('it has no "attributes" field');
+    expect(compareExistingLayout({ ...described(), fields: described().fields.filter((field) => field.name !== "attributes") }, layout).conflict).toBe(
+      'it has no "attributes" field',
+    );
     expect(compareExistingLayout(described({ fn: false }), layout).conflict).toBe('its "sparse" field is not filled by a BM25 function of "text"');
   });
 
   it("lists the index a crashed creation left out", () => {
-    expect(compareExistingLayout(described({ vectorIndex: false }), layout).missingIndexes).toEqual([{ fieldName: "vector", indexName: "vector", indexType: "AUTOINDEX", metricType: "L2" }]);
+    expect(compareExistingLayout(described({ vectorIndex: false }), layout).missingIndexes).toEqual([
+      { fieldName: "vector", indexName: "vector", indexType: "AUTOINDEX", metricType: "L2" },
+    ]);
   });
 
   it("writes a chunk as a row of the owned fields", () => {
     const chunk: StoredChunk = { id: "file-1:0", fileId: "file-1", filename: "a.txt", chunkIndex: 0, text: "hello", vector: [1, 2], attributes: { k: "v" } };
-    expect(managedRow(chunk)).toEqual({ id: "file-1:0", text: "hello", vector: [1, 2], file_id: "file-1", filename: "a.txt", chunk_index: 0, attributes: { k: "v" } });
+    expect(managedRow(chunk)).toEqual({
+      id: "file-1:0",
+      text: "hello",
+      vector: [1, 2],
+      file_id: "file-1",
+      filename: "a.txt",
+      chunk_index: 0,
+      attributes: { k: "v" },
+    });
   });
 
   it("batches rows by count and by JSON size", () => {
@@ -123,7 +135,13 @@ describe("managed layout bodies", () => {
   });
 
   it("turns filter keys into attributes JSON paths, values into exprParams", () => {
-    const filters: Filter = { type: "and", filters: [{ key: "author", type: "eq", value: "ann" }, { key: "year.month", type: "gte", value: 3 }] };
+    const filters: Filter = {
+      type: "and",
+      filters: [
+        { key: "author", type: "eq", value: "ann" },
+        { key: "year.month", type: "gte", value: 3 },
+      ],
+    };
     expect(buildMilvusFilter(filters, "filters", { attributesField: "attributes" })).toEqual({
       expression: '(attributes["author"] == {p0}) and (attributes["year.month"] >= {p1})',
       exprParams: { p0: "ann", p1: 3 },
@@ -170,7 +188,15 @@ describe("managed layout bodies", () => {
 
   it("gives created stores the template's connection, the owned layout and the marker, and they parse", () => {
     const provider = createMilvusProvider({ env: {} });
-    const template: MilvusOptions = { api_base: "grpc://milvus:19530", api_key: "root:Milvus", dbName: "docs", timeout_ms: 5000, milvus_text_field: "body", outputFields: ["x"], filter: "x > 1" };
+    const template: MilvusOptions = {
+      api_base: "grpc://milvus:19530",
+      api_key: "root:Milvus",
+      dbName: "docs",
+      timeout_ms: 5000,
+      milvus_text_field: "body",
+      outputFields: ["x"],
+      filter: "x > 1",
+    };
     const options = provider.writer.optionsForCreatedStore(template, { dimensions: 8, metric: "ip" });
     expect(options).toEqual({
       api_base: "grpc://milvus:19530",
@@ -186,7 +212,10 @@ describe("managed layout bodies", () => {
   });
 
   it("refuses hybrid search of a store the gateway did not create, before calling Milvus", async () => {
-    const provider = createMilvusProvider({ env: {}, createTransport: () => ({ kind: "rest", call: () => Promise.reject(new Error("must not be called")), close: async () => undefined }) });
+    const provider = createMilvusProvider({
+      env: {},
+      createTransport: () => ({ kind: "rest", call: () => Promise.reject(new Error("must not be called")), close: async () => undefined }),
+    });
     const search = provider.search({
       vectorStoreId: "books",
       options: { api_base: "http://127.0.0.1:1", milvus_text_field: "intro" },
@@ -206,7 +235,15 @@ describe("milvus writer over REST v2 (the package's test server)", () => {
       const layout: StoreLayout = { dimensions: 4, metric: "cosine" };
       const target = { vectorStoreId: "managed", options: provider.writer.optionsForCreatedStore({ api_base: server.url }, layout) };
       await provider.writer.createStore(target, layout);
-      const chunk = (fileId: string, chunkIndex: number, vector: number[]): StoredChunk => ({ id: `${fileId}:${chunkIndex}`, fileId, filename: `${fileId}.txt`, chunkIndex, text: `${fileId} ${chunkIndex}`, vector, attributes: { owner: fileId } });
+      const chunk = (fileId: string, chunkIndex: number, vector: number[]): StoredChunk => ({
+        id: `${fileId}:${chunkIndex}`,
+        fileId,
+        filename: `${fileId}.txt`,
+        chunkIndex,
+        text: `${fileId} ${chunkIndex}`,
+        vector,
+        attributes: { owner: fileId },
+      });
       await provider.writer.upsertChunks(target, [chunk("f1", 0, [1, 0, 0, 0]), chunk("f1", 1, [0, 1, 0, 0]), chunk("f2", 0, [0.9, 0.1, 0, 0])]);
       const search = (filters?: Filter) => provider.search({ ...target, queryVector: [1, 0, 0, 0], searchQuery: "q", filters });
       expect((await search()).data.map((row) => [row.file_id, row.filename, row.content[0]?.text])).toEqual([
@@ -215,8 +252,15 @@ describe("milvus writer over REST v2 (the package's test server)", () => {
         ["f1", "f1.txt", "f1 1"],
       ]);
       const upserts = server.requestsTo("entities/upsert");
-      expect(upserts[0]?.body).toMatchObject({ collectionName: "managed", data: [{ id: "f1:0", file_id: "f1", chunk_index: 0, attributes: { owner: "f1" } }, {}, {}] });
-      expect(server.requestsTo("entities/search").at(-1)?.body).toMatchObject({ consistencyLevel: "Strong", annsField: "vector", outputFields: ["text", "file_id", "filename", "attributes"] });
+      expect(upserts[0]?.body).toMatchObject({
+        collectionName: "managed",
+        data: [{ id: "f1:0", file_id: "f1", chunk_index: 0, attributes: { owner: "f1" } }, {}, {}],
+      });
+      expect(server.requestsTo("entities/search").at(-1)?.body).toMatchObject({
+        consistencyLevel: "Strong",
+        annsField: "vector",
+        outputFields: ["text", "file_id", "filename", "attributes"],
+      });
       await provider.writer.updateFileAttributes?.(target, "f1", { owner: "someone" });
       expect((await search({ key: "owner", type: "eq", value: "someone" })).data.map((row) => row.content[0]?.text)).toEqual(["f1 0", "f1 1"]);
       await provider.writer.deleteFileChunks(target, "f1");
@@ -258,7 +302,15 @@ if (!milvusAddress) {
     const fileA = { fileId: "file-a", filename: "a.md", attributes: { author: "ann", year: 2020, draft: false } };
     const fileB = { fileId: "file-b", filename: "b.md", attributes: { author: "bob", year: 2024, draft: true } };
     const chunksOf = (file: typeof fileA | typeof fileB, count: number): StoredChunk[] =>
-      Array.from({ length: count }, (_, chunkIndex) => ({ id: `${file.fileId}:${chunkIndex}`, fileId: file.fileId, filename: file.filename, chunkIndex, text: sentence(), vector: vector(), attributes: { ...file.attributes } }));
+      Array.from({ length: count }, (_, chunkIndex) => ({
+        id: `${file.fileId}:${chunkIndex}`,
+        fileId: file.fileId,
+        filename: file.filename,
+        chunkIndex,
+        text: sentence(),
+        vector: vector(),
+        attributes: { ...file.attributes },
+      }));
     const chunksA = chunksOf(fileA, 30);
     const chunksB = chunksOf(fileB, 30);
     const query = vector();
@@ -324,9 +376,22 @@ if (!milvusAddress) {
       const bob = await search({ maxNumResults: 50, filters: { key: "author", type: "eq", value: "bob" } });
       expect(bob.data).toHaveLength(30);
       expect(new Set(bob.data.map((row) => row.file_id))).toEqual(new Set(["file-b"]));
-      const compound = await search({ maxNumResults: 50, filters: { type: "and", filters: [{ key: "year", type: "lt", value: 2021 }, { key: "draft", type: "eq", value: false }] } });
+      const compound = await search({
+        maxNumResults: 50,
+        filters: {
+          type: "and",
+          filters: [
+            { key: "year", type: "lt", value: 2021 },
+            { key: "draft", type: "eq", value: false },
+          ],
+        },
+      });
       expect(new Set(compound.data.map((row) => row.file_id))).toEqual(new Set(["file-a"]));
-      expect(compound.data.map((row) => row.content[0]?.text)).toEqual(bruteForce(chunksA).slice(0, 30).map((chunk) => chunk.text));
+      expect(compound.data.map((row) => row.content[0]?.text)).toEqual(
+        bruteForce(chunksA)
+          .slice(0, 30)
+          .map((chunk) => chunk.text),
+      );
       const none = await search({ filters: { key: "author", type: "eq", value: 'bob" or true or "' } });
       expect(none.data).toEqual([]);
     });
@@ -336,7 +401,12 @@ if (!milvusAddress) {
       expect(bruteForce(all).at(-1)).toBe(keywordChunk);
       expect(dense.data.map((row) => row.content[0]?.text)).not.toContain(keywordChunk.text);
       const hybrid = await search({ maxNumResults: 5, text: "xylophone", hybrid: { embedding_weight: 1, text_weight: 1 } });
-      expect(hybrid.data[0]).toMatchObject({ file_id: "file-b", filename: "b.md", content: [{ type: "text", text: keywordChunk.text }], attributes: fileB.attributes });
+      expect(hybrid.data[0]).toMatchObject({
+        file_id: "file-b",
+        filename: "b.md",
+        content: [{ type: "text", text: keywordChunk.text }],
+        attributes: fileB.attributes,
+      });
       for (const row of hybrid.data) {
         expect(row.score).toBeGreaterThanOrEqual(0);
         expect(row.score).toBeLessThanOrEqual(1);
@@ -345,7 +415,12 @@ if (!milvusAddress) {
       const embeddingOnly = await search({ maxNumResults: 5, text: "xylophone", hybrid: { embedding_weight: 1, text_weight: 0 } });
       expect(embeddingOnly.data.map((row) => row.content[0]?.text)).toEqual(dense.data.slice(0, 5).map((row) => row.content[0]?.text));
       // Filters narrow both sub-searches.
-      const filtered = await search({ maxNumResults: 5, text: "xylophone", hybrid: { embedding_weight: 1, text_weight: 1 }, filters: { key: "author", type: "eq", value: "ann" } });
+      const filtered = await search({
+        maxNumResults: 5,
+        text: "xylophone",
+        hybrid: { embedding_weight: 1, text_weight: 1 },
+        filters: { key: "author", type: "eq", value: "ann" },
+      });
       expect(filtered.data.length).toBeGreaterThan(0);
       expect(filtered.data.every((row) => row.file_id === "file-a")).toBe(true);
     });
@@ -358,7 +433,13 @@ if (!milvusAddress) {
       const plain = await provider.search({ vectorStoreId: denseOnly, options: denseOptions, queryVector: query, searchQuery: "q" });
       expect(plain.data).toHaveLength(3);
       const refused = await provider
-        .search({ vectorStoreId: denseOnly, options: denseOptions, queryVector: query, searchQuery: "q", rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } } })
+        .search({
+          vectorStoreId: denseOnly,
+          options: denseOptions,
+          queryVector: query,
+          searchQuery: "q",
+          rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } },
+        })
         .catch((error: unknown) => error);
       expect(BadRequestError.isInstance(refused)).toBe(true);
       expect(refused).toMatchObject({ param: "ranking_options.hybrid_search" });
@@ -415,13 +496,20 @@ if (!milvusAddress) {
         expect(await transport.call("collections/create", body)).toEqual({ code: 0, data: {} });
         await provider.writer.createStore(half, layout);
         const described = await transport.call("collections/describe", { collectionName: half.vectorStoreId });
-        expect((described.data as { indexes: Array<{ fieldName: string; metricType: string }> }).indexes.map((index) => [index.fieldName, index.metricType]).sort()).toEqual([
+        expect(
+          (described.data as { indexes: Array<{ fieldName: string; metricType: string }> }).indexes.map((index) => [index.fieldName, index.metricType]).sort(),
+        ).toEqual([
           ["sparse", "BM25"],
           ["vector", "COSINE"],
         ]);
         expect((described.data as { load: string }).load).toBe("LoadStateLoaded");
         await provider.writer.upsertChunks(half, [keywordChunk]);
-        const found = await provider.search({ ...half, queryVector: query, searchQuery: "xylophone", rankingOptions: { hybrid_search: { embedding_weight: 0, text_weight: 1 } } });
+        const found = await provider.search({
+          ...half,
+          queryVector: query,
+          searchQuery: "xylophone",
+          rankingOptions: { hybrid_search: { embedding_weight: 0, text_weight: 1 } },
+        });
         expect(found.data.map((row) => row.file_id)).toEqual(["file-b"]);
       } finally {
         await provider.writer.dropStore(half);

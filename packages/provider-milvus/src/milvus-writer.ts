@@ -13,7 +13,18 @@ import {
 } from "@vs/core";
 import { describedCollectionSchema, type DescribedCollection } from "./milvus-api.js";
 import { milvusErrorFromResponse } from "./milvus-error.js";
-import { checkLayout, compareExistingLayout, hasOrphanSparseField, type ExistingLayout, managedCreateBody, managedRow, MANAGED_FIELDS, MANAGED_MAX_BYTES, MANAGED_SCHEMA_VERSION, milvusMetric } from "./milvus-managed.js";
+import {
+  checkLayout,
+  compareExistingLayout,
+  hasOrphanSparseField,
+  type ExistingLayout,
+  managedCreateBody,
+  managedRow,
+  MANAGED_FIELDS,
+  MANAGED_MAX_BYTES,
+  MANAGED_SCHEMA_VERSION,
+  milvusMetric,
+} from "./milvus-managed.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS, MILVUS_MAX_TOP_K, type MilvusOptions } from "./milvus-options.js";
 import type { CollectionFactsCache, CollectionKey } from "./milvus-search.js";
 import { isMilvusSuccess, type MilvusResponse, type MilvusTransport } from "./milvus-transport.js";
@@ -84,7 +95,11 @@ export function createMilvusWriter(context: MilvusWriterContext): VectorStoreWri
     async deleteFileChunks(target, fileId, callOptions = {}) {
       checkFileId(fileId, "file_id");
       const session = new Session(context, target, callOptions);
-      await session.call("entities/delete", { ...session.base, filter: `${MANAGED_FIELDS.fileId} == {file_id}`, exprParams: { file_id: fileId } }, `delete the chunks of file "${fileId}"`);
+      await session.call(
+        "entities/delete",
+        { ...session.base, filter: `${MANAGED_FIELDS.fileId} == {file_id}`, exprParams: { file_id: fileId } },
+        `delete the chunks of file "${fileId}"`,
+      );
     },
 
     async updateFileAttributes(target, fileId, attributes, callOptions = {}) {
@@ -98,7 +113,8 @@ export function createMilvusWriter(context: MilvusWriterContext): VectorStoreWri
       const session = new Session(context, target, callOptions);
       try {
         const answer = await session.raw("collections/drop", session.base);
-        if (!isMilvusSuccess(answer.code) && !isCollectionNotFound(answer)) throw milvusErrorFromResponse(answer, { operation: `drop collection "${target.vectorStoreId}"` });
+        if (!isMilvusSuccess(answer.code) && !isCollectionNotFound(answer))
+          throw milvusErrorFromResponse(answer, { operation: `drop collection "${target.vectorStoreId}"` });
       } finally {
         session.forgetFacts();
       }
@@ -151,14 +167,16 @@ class Session {
   async exists(): Promise<boolean> {
     const answer = await this.call("collections/has", this.base, "check");
     const has = (answer.data as { has?: unknown } | undefined)?.has;
-    if (typeof has !== "boolean") throw new UpstreamError({ upstream: "vector_store", message: `The vector store's answer to collections/has for "${this.name}" has no boolean "has".` });
+    if (typeof has !== "boolean")
+      throw new UpstreamError({ upstream: "vector_store", message: `The vector store's answer to collections/has for "${this.name}" has no boolean "has".` });
     return has;
   }
 
   async describe(): Promise<DescribedCollection> {
     const answer = await this.call("collections/describe", this.base, "describe");
     const parsed = describedCollectionSchema.safeParse(answer.data);
-    if (!parsed.success) throw new UpstreamError({ upstream: "vector_store", message: `The vector store's description of collection "${this.name}" has an unexpected shape.` });
+    if (!parsed.success)
+      throw new UpstreamError({ upstream: "vector_store", message: `The vector store's description of collection "${this.name}" has an unexpected shape.` });
     return parsed.data;
   }
 
@@ -174,7 +192,7 @@ async function createCollection(session: Session, layout: StoreLayout): Promise<
   const refusedFullText = fullText && FULL_TEXT_UNSUPPORTED.test(answer.message ?? "");
   // A concurrent creation Milvus Lite has not registered yet: "File exists" while collections/has still says no.
   const racing = ALREADY_EXISTS.test(answer.message ?? "");
-  if (await session.exists() || (racing && (await appears(session)))) {
+  if ((await session.exists()) || (racing && (await appears(session)))) {
     // Usually another job created it meanwhile (ensureLayout then checks what it made, and finishes a half-made one).
     // A Milvus without BM25 functions may instead have made the sparse field alone: that collection serves nothing,
     // and no concurrent creator can have made it, so it is replaced by one without full text.
@@ -208,7 +226,8 @@ async function ensureLayout(session: Session, layout: StoreLayout): Promise<void
       }
     }
     existing = await existingLayout(session, layout);
-    if (existing.missingIndexes.length > 0) throw new UpstreamError({ upstream: "vector_store", message: `Milvus collection "${session.name}" still lacks an index after creating it.` });
+    if (existing.missingIndexes.length > 0)
+      throw new UpstreamError({ upstream: "vector_store", message: `Milvus collection "${session.name}" still lacks an index after creating it.` });
   }
   await session.call("collections/load", session.base, "load");
   await waitUntilLoaded(session);
@@ -234,7 +253,10 @@ async function waitUntilLoaded(session: Session): Promise<void> {
     const state = (answer.data as { loadState?: unknown } | undefined)?.loadState;
     if (state === "LoadStateLoaded") return;
     if (state !== "LoadStateLoading" && state !== "LoadStateNotLoad") {
-      throw new UpstreamError({ upstream: "vector_store", message: `Milvus collection "${session.name}" reports the load state ${String(state)} after being loaded.` });
+      throw new UpstreamError({
+        upstream: "vector_store",
+        message: `Milvus collection "${session.name}" reports the load state ${String(state)} after being loaded.`,
+      });
     }
     if (Date.now() + LOAD_POLL_MS > deadline) throw new UpstreamTimeoutError("vector_store", session.timeoutMs);
     await raceAbort(new Promise<void>((resolve) => setTimeout(resolve, LOAD_POLL_MS)), session.signal);
@@ -253,7 +275,8 @@ async function rewriteAttributes(session: Session, fileId: string, attributes: R
     `count the chunks of file "${fileId}"`,
   );
   const total = Number((counted.data as Array<Record<string, unknown>> | undefined)?.[0]?.["count(*)"] ?? Number.NaN);
-  if (!Number.isInteger(total) || total < 0) throw new UpstreamError({ upstream: "vector_store", message: `The vector store's count of the chunks of file "${fileId}" is not a number.` });
+  if (!Number.isInteger(total) || total < 0)
+    throw new UpstreamError({ upstream: "vector_store", message: `The vector store's count of the chunks of file "${fileId}" is not a number.` });
 
   let seen = 0;
   let emptyWindows = 0;
@@ -274,7 +297,11 @@ async function rewriteAttributes(session: Session, fileId: string, attributes: R
     if (rows.length === 0) {
       // Positions are 0..n-1; a long run of empty windows means rows the count saw are beyond reach.
       emptyWindows += 1;
-      if (emptyWindows > 64) throw new UpstreamError({ upstream: "vector_store", message: `Could not find all ${total} chunks of file "${fileId}" to update their attributes (found ${seen}).` });
+      if (emptyWindows > 64)
+        throw new UpstreamError({
+          upstream: "vector_store",
+          message: `Could not find all ${total} chunks of file "${fileId}" to update their attributes (found ${seen}).`,
+        });
       continue;
     }
     emptyWindows = 0;
@@ -288,7 +315,8 @@ async function rewriteAttributes(session: Session, fileId: string, attributes: R
       [f.chunkIndex]: row[f.chunkIndex],
       [f.attributes]: attributes,
     }));
-    for (const batch of upsertBatches(rewritten)) await session.call("entities/upsert", { ...session.base, data: batch }, `rewrite the attributes of file "${fileId}"`);
+    for (const batch of upsertBatches(rewritten))
+      await session.call("entities/upsert", { ...session.base, data: batch }, `rewrite the attributes of file "${fileId}"`);
   }
 }
 
@@ -332,7 +360,8 @@ function checkChunk(chunk: StoredChunk, index: number): void {
   checkFileId(chunk.fileId, at("fileId"));
   checkBytes(chunk.filename, MANAGED_MAX_BYTES.filename, at("filename"), "the filename");
   checkBytes(chunk.text, MANAGED_MAX_BYTES.text, at("text"), "the chunk text");
-  if (!Number.isSafeInteger(chunk.chunkIndex) || chunk.chunkIndex < 0) throw new BadRequestError(`${at("chunkIndex")}: must be a non-negative integer.`, { param: at("chunkIndex") });
+  if (!Number.isSafeInteger(chunk.chunkIndex) || chunk.chunkIndex < 0)
+    throw new BadRequestError(`${at("chunkIndex")}: must be a non-negative integer.`, { param: at("chunkIndex") });
   if (chunk.vector.length === 0 || !chunk.vector.every(Number.isFinite)) {
     throw new BadRequestError(`${at("vector")}: must be a non-empty list of finite numbers.`, { param: at("vector") });
   }

@@ -163,7 +163,11 @@ describe("createRestTransport", () => {
     const notFound = await plainServer(404, "<html>404 page not found</html>");
     const forbidden = await plainServer(403, "<html>Forbidden</html>");
     const notJson = await plainServer(200, "hello");
-    const transports = [createRestTransport({ baseUrl: notFound.url }), createRestTransport({ baseUrl: forbidden.url }), createRestTransport({ baseUrl: notJson.url })];
+    const transports = [
+      createRestTransport({ baseUrl: notFound.url }),
+      createRestTransport({ baseUrl: forbidden.url }),
+      createRestTransport({ baseUrl: notJson.url }),
+    ];
     try {
       const error = await failure(transports[0]!.call("entities/search", {}));
       expect(error).toBeInstanceOf(UpstreamError);

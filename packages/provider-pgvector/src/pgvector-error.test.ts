@@ -30,12 +30,21 @@ describe("pgvectorErrorFrom", () => {
   });
 
   it("a statement timeout (57014) is a 504", () => {
-    expect(pgvectorErrorFrom(databaseError("57014", "canceling statement due to statement timeout"), context)).toMatchObject({ status: 504, code: "vector_store_timeout", isRetryable: true });
+    expect(pgvectorErrorFrom(databaseError("57014", "canceling statement due to statement timeout"), context)).toMatchObject({
+      status: 504,
+      code: "vector_store_timeout",
+      isRetryable: true,
+    });
   });
 
   it("network failures are retryable 502s naming the address", () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 10.0.0.1:5432"), { code: "ECONNREFUSED" });
-    expect(pgvectorErrorFrom(refused, context)).toMatchObject({ status: 502, code: "vector_store_error:ECONNREFUSED", isRetryable: true, message: expect.stringContaining("postgresql://db:5432/app") });
+    expect(pgvectorErrorFrom(refused, context)).toMatchObject({
+      status: 502,
+      code: "vector_store_error:ECONNREFUSED",
+      isRetryable: true,
+      message: expect.stringContaining("postgresql://db:5432/app"),
+    });
     const aggregate = new AggregateError([refused], "");
     expect(pgvectorErrorFrom(aggregate, context)).toMatchObject({ status: 502, code: "vector_store_error:ECONNREFUSED" });
   });

@@ -55,19 +55,52 @@ export function pgvectorErrorFrom(error: unknown, context: PgvectorErrorContext)
         cause: error,
       });
     }
-    const retryable = [PostgresErrorCode.tooManyConnections, PostgresErrorCode.cannotConnectNow, PostgresErrorCode.adminShutdown, PostgresErrorCode.serializationFailure, PostgresErrorCode.deadlockDetected].includes(code as never) || code.startsWith("08");
+    const retryable =
+      [
+        PostgresErrorCode.tooManyConnections,
+        PostgresErrorCode.cannotConnectNow,
+        PostgresErrorCode.adminShutdown,
+        PostgresErrorCode.serializationFailure,
+        PostgresErrorCode.deadlockDetected,
+      ].includes(code as never) || code.startsWith("08");
     // Class 22 (data exception: a vector of the wrong dimension) and class 42 (a misnamed column, a missing operator):
     // the request as configured cannot work, retrying will not help. A missing privilege is the gateway's setup.
     if ((code.startsWith("22") || code.startsWith("42")) && code !== PostgresErrorCode.insufficientPrivilege) {
-      return new UpstreamError({ upstream, upstreamCode: code, status: 400, message: `The vector store rejected the request as invalid${where}. ${detail}`, cause: error });
+      return new UpstreamError({
+        upstream,
+        upstreamCode: code,
+        status: 400,
+        message: `The vector store rejected the request as invalid${where}. ${detail}`,
+        cause: error,
+      });
     }
-    return new UpstreamError({ upstream, upstreamCode: code, status: 502, isRetryable: retryable, message: `The vector store answered with an error${where}. ${detail}`, cause: error });
+    return new UpstreamError({
+      upstream,
+      upstreamCode: code,
+      status: 502,
+      isRetryable: retryable,
+      message: `The vector store answered with an error${where}. ${detail}`,
+      cause: error,
+    });
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
-    return new UpstreamError({ upstream, upstreamCode: code, status: 502, isRetryable: true, message: `Could not reach PostgreSQL at ${context.displayAddress}${where}: ${code}.`, cause: error });
+    return new UpstreamError({
+      upstream,
+      upstreamCode: code,
+      status: 502,
+      isRetryable: true,
+      message: `Could not reach PostgreSQL at ${context.displayAddress}${where}: ${code}.`,
+      cause: error,
+    });
   }
   // pg's own errors ("Connection terminated unexpectedly", TLS failures): no code, a message of pg's making.
-  return new UpstreamError({ upstream, status: 502, isRetryable: true, message: `The connection to PostgreSQL at ${context.displayAddress} failed${where}: ${redact(message)}`, cause: error });
+  return new UpstreamError({
+    upstream,
+    status: 502,
+    isRetryable: true,
+    message: `The connection to PostgreSQL at ${context.displayAddress} failed${where}: ${redact(message)}`,
+    cause: error,
+  });
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -75,7 +108,11 @@ function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") return code;
   // Node reports a refused connection to a host with several addresses as an AggregateError of per-address errors.
-  if (error instanceof AggregateError) for (const inner of error.errors) { const innerCode = errorCode(inner); if (innerCode !== undefined) return innerCode; }
+  if (error instanceof AggregateError)
+    for (const inner of error.errors) {
+      const innerCode = errorCode(inner);
+      if (innerCode !== undefined) return innerCode;
+    }
   return undefined;
 }
 

@@ -8,7 +8,20 @@ describe("buildPgvectorFilter", () => {
     const parameters = new SqlParameters();
     const hostile = "x' OR 1=1; DROP TABLE docs; --";
     const sql = buildPgvectorFilter(
-      { type: "or", filters: [{ key: hostile, type: "eq", value: hostile }, { type: "and", filters: [{ key: "n", type: "gte", value: 3 }, { key: "s", type: "lt", value: hostile }, { key: "t", type: "nin", value: [hostile, 2] }] }] },
+      {
+        type: "or",
+        filters: [
+          { key: hostile, type: "eq", value: hostile },
+          {
+            type: "and",
+            filters: [
+              { key: "n", type: "gte", value: 3 },
+              { key: "s", type: "lt", value: hostile },
+              { key: "t", type: "nin", value: [hostile, 2] },
+            ],
+          },
+        ],
+      },
       '"metadata"',
       parameters,
     );
@@ -24,8 +37,18 @@ describe("buildPgvectorFilter", () => {
   it("names the bad field's path", () => {
     const build = (filters: Parameters<typeof buildPgvectorFilter>[0]) => () => buildPgvectorFilter(filters, '"m"', new SqlParameters());
     expect(build({ key: "a", type: "in", value: "x" })).toThrow(expect.objectContaining({ status: 400, param: "filters.value" }));
-    expect(build({ type: "and", filters: [{ key: "a", type: "eq", value: 1 }, { key: "b", type: "eq", value: [1] }] })).toThrow(expect.objectContaining({ param: "filters.filters[1].value" }));
-    expect(build({ type: "or", filters: [{ type: "and", filters: [{ key: "b", type: "lte", value: false }] }] })).toThrow(expect.objectContaining({ param: "filters.filters[0].filters[0].value" }));
+    expect(
+      build({
+        type: "and",
+        filters: [
+          { key: "a", type: "eq", value: 1 },
+          { key: "b", type: "eq", value: [1] },
+        ],
+      }),
+    ).toThrow(expect.objectContaining({ param: "filters.filters[1].value" }));
+    expect(build({ type: "or", filters: [{ type: "and", filters: [{ key: "b", type: "lte", value: false }] }] })).toThrow(
+      expect.objectContaining({ param: "filters.filters[0].filters[0].value" }),
+    );
     expect(build({ type: "and", filters: [] })).toThrow(expect.objectContaining({ param: "filters.filters" }));
     expect(build({ key: "a", type: "gt", value: Number.NaN })).toThrow(expect.objectContaining({ param: "filters.value" }));
   });

@@ -9,7 +9,12 @@ describe("pgvectorOptionsSchema", () => {
   });
 
   it("names every bad field, unknown ones included", () => {
-    const attempt = () => parseInput(pgvectorOptionsSchema, { metric: "dot", vector_column: 'x"; drop', tabel: "t", filters: { key: "a", type: "like", value: 1 } }, { what: "pgvector parameters" });
+    const attempt = () =>
+      parseInput(
+        pgvectorOptionsSchema,
+        { metric: "dot", vector_column: 'x"; drop', tabel: "t", filters: { key: "a", type: "like", value: 1 } },
+        { what: "pgvector parameters" },
+      );
     expect(attempt).toThrow(/metric: /);
     expect(attempt).toThrow(/vector_column: must be a PostgreSQL identifier/);
     expect(attempt).toThrow(/tabel: unknown field/);
@@ -36,7 +41,9 @@ describe("resolvePgvectorConnection", () => {
   it("api_base, else database_url, else PGVECTOR_DATABASE_URL, else DATABASE_URL", () => {
     expect(resolvePgvectorConnection({ api_base: "postgresql://u@db.example:6543/vectors" }).displayAddress).toBe("postgresql://db.example:6543/vectors");
     expect(resolvePgvectorConnection({ database_url: "postgres://u@h/d" }, {}).displayAddress).toBe("postgresql://h:5432/d");
-    expect(resolvePgvectorConnection({}, { PGVECTOR_DATABASE_URL: "postgresql://a/x", DATABASE_URL: "postgresql://b/y" }).displayAddress).toBe("postgresql://a:5432/x");
+    expect(resolvePgvectorConnection({}, { PGVECTOR_DATABASE_URL: "postgresql://a/x", DATABASE_URL: "postgresql://b/y" }).displayAddress).toBe(
+      "postgresql://a:5432/x",
+    );
     expect(resolvePgvectorConnection({}, { DATABASE_URL: "postgresql://b/y" }).displayAddress).toBe("postgresql://b:5432/y");
   });
 
@@ -49,7 +56,9 @@ describe("resolvePgvectorConnection", () => {
 
   it("refuses what it cannot use, naming the field and never echoing the URL", () => {
     expect(() => resolvePgvectorConnection({}, {})).toThrow(expect.objectContaining({ status: 400, param: "api_base", code: "missing_api_base" }));
-    expect(() => resolvePgvectorConnection({ api_base: "postgresql://a/x", database_url: "postgresql://b/y" })).toThrow(expect.objectContaining({ param: "database_url" }));
+    expect(() => resolvePgvectorConnection({ api_base: "postgresql://a/x", database_url: "postgresql://b/y" })).toThrow(
+      expect.objectContaining({ param: "database_url" }),
+    );
     const error = (() => {
       try {
         resolvePgvectorConnection({ database_url: "mysql://root:hunter2@h/d" });

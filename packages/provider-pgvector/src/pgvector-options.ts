@@ -9,7 +9,9 @@ import { z } from "zod";
  */
 export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-const identifier = z.string().regex(IDENTIFIER_PATTERN, "must be a PostgreSQL identifier: letters, digits and _, not starting with a digit, at most 63 characters");
+const identifier = z
+  .string()
+  .regex(IDENTIFIER_PATTERN, "must be a PostgreSQL identifier: letters, digits and _, not starting with a digit, at most 63 characters");
 
 export const pgvectorMetricSchema = z.enum(["cosine", "l2", "ip"]);
 export type PgvectorMetric = z.infer<typeof pgvectorMetricSchema>;
@@ -72,17 +74,23 @@ export interface PgvectorConnection {
  * Where and how to reach PostgreSQL: `api_base` or `database_url`, else `PGVECTOR_DATABASE_URL`, else
  * `DATABASE_URL`; `api_key` (when given) is the password.
  */
-export function resolvePgvectorConnection(options: Pick<PgvectorOptions, "api_base" | "database_url" | "api_key">, env: Environment = process.env): PgvectorConnection {
+export function resolvePgvectorConnection(
+  options: Pick<PgvectorOptions, "api_base" | "database_url" | "api_key">,
+  env: Environment = process.env,
+): PgvectorConnection {
   if (options.api_base !== undefined && options.database_url !== undefined) {
     throw new BadRequestError("database_url: set either api_base or database_url, not both.", { param: "database_url", code: "invalid_api_base" });
   }
   const param = options.database_url !== undefined ? "database_url" : "api_base";
   const raw = options.api_base ?? options.database_url ?? nonEmpty(env.PGVECTOR_DATABASE_URL) ?? nonEmpty(env.DATABASE_URL);
   if (raw === undefined) {
-    throw new BadRequestError("api_base: the PostgreSQL address is missing; set api_base (e.g. postgresql://user@host:5432/db) or the PGVECTOR_DATABASE_URL or DATABASE_URL environment variable.", {
-      param: "api_base",
-      code: "missing_api_base",
-    });
+    throw new BadRequestError(
+      "api_base: the PostgreSQL address is missing; set api_base (e.g. postgresql://user@host:5432/db) or the PGVECTOR_DATABASE_URL or DATABASE_URL environment variable.",
+      {
+        param: "api_base",
+        code: "missing_api_base",
+      },
+    );
   }
   // Nothing of the URL itself goes into a message: it may carry a password.
   const invalid = (reason: string) => new BadRequestError(`${param}: the PostgreSQL address ${reason}.`, { param, code: "invalid_api_base" });

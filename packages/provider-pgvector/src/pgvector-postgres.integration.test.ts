@@ -47,9 +47,14 @@ describe.skipIf(!url)("against a real PostgreSQL server", () => {
   it("a missing table is a 404 and a missing database a 502 with the server's SQLSTATE", async () => {
     const options = pgvectorOptionsSchema.parse({ api_base: url });
     await expect(provider.checkHealth!({ vectorStoreId: "no_such_table_here", options })).rejects.toMatchObject({ status: 404 });
-    await expect(provider.writer.deleteFileChunks({ vectorStoreId: "no_such_table_here", options }, "x")).rejects.toMatchObject({ status: 404, code: "vector_store_error:42P01" });
+    await expect(provider.writer.deleteFileChunks({ vectorStoreId: "no_such_table_here", options }, "x")).rejects.toMatchObject({
+      status: 404,
+      code: "vector_store_error:42P01",
+    });
     const missingDatabase = new URL(url!);
     missingDatabase.pathname = "/no_such_database_vs";
-    await expect(provider.checkHealth!({ vectorStoreId: table, options: pgvectorOptionsSchema.parse({ api_base: missingDatabase.toString() }) })).rejects.toMatchObject({ status: 502, code: "vector_store_error:3D000" });
+    await expect(
+      provider.checkHealth!({ vectorStoreId: table, options: pgvectorOptionsSchema.parse({ api_base: missingDatabase.toString() }) }),
+    ).rejects.toMatchObject({ status: 502, code: "vector_store_error:3D000" });
   });
 });

@@ -24,7 +24,11 @@ function options(input: PgvectorOptionsInput = {}): PgvectorOptions {
   return pgvectorOptionsSchema.parse({ api_base: server.url, id_column: "doc_id", ...input });
 }
 
-async function search(query: number[], input: PgvectorOptionsInput, extra: { filters?: Filter; maxNumResults?: number; scoreThreshold?: number; table?: string } = {}) {
+async function search(
+  query: number[],
+  input: PgvectorOptionsInput,
+  extra: { filters?: Filter; maxNumResults?: number; scoreThreshold?: number; table?: string } = {},
+) {
   return provider.search({
     vectorStoreId: extra.table ?? "docs",
     queryVector: query,
@@ -118,7 +122,13 @@ describe("search against brute force", () => {
 
   it("refuses hybrid_search with a 400 naming it, instead of answering the embedding half alone", async () => {
     const error = await provider
-      .search({ vectorStoreId: "docs", queryVector: queries[0]!, searchQuery: "q", rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } }, options: options({}) })
+      .search({
+        vectorStoreId: "docs",
+        queryVector: queries[0]!,
+        searchQuery: "q",
+        rankingOptions: { hybrid_search: { embedding_weight: 1, text_weight: 1 } },
+        options: options({}),
+      })
       .catch((caught: unknown) => caught);
     expect(VsError.isInstance(error) && [error.status, error.param]).toEqual([400, "ranking_options.hybrid_search"]);
   });
@@ -153,15 +163,51 @@ describe("filters against brute force", () => {
     ["in numbers", { key: "rank", type: "in", value: [1, 2, 3, 50, 99] }],
     ["nin (rows without the key never match)", { key: "color", type: "nin", value: ["red", "blue", "green"] }],
     ["a missing key matches nothing", { key: "nope", type: "ne", value: 1 }, "none"],
-    ["and", { type: "and", filters: [{ key: "category", type: "eq", value: "tech" }, { key: "in_stock", type: "eq", value: false }] }],
-    ["or", { type: "or", filters: [{ key: "category", type: "eq", value: "finance" }, { key: "rank", type: "gte", value: 95 }] }],
+    [
+      "and",
+      {
+        type: "and",
+        filters: [
+          { key: "category", type: "eq", value: "tech" },
+          { key: "in_stock", type: "eq", value: false },
+        ],
+      },
+    ],
+    [
+      "or",
+      {
+        type: "or",
+        filters: [
+          { key: "category", type: "eq", value: "finance" },
+          { key: "rank", type: "gte", value: 95 },
+        ],
+      },
+    ],
     [
       "nested three deep",
       {
         type: "or",
         filters: [
-          { type: "and", filters: [{ key: "category", type: "in", value: ["animals", "cooking"] }, { type: "or", filters: [{ key: "price", type: "lt", value: 200 }, { key: "color", type: "eq", value: "cyan" }] }] },
-          { type: "and", filters: [{ key: "rank", type: "gt", value: 90 }, { key: "in_stock", type: "ne", value: true }] },
+          {
+            type: "and",
+            filters: [
+              { key: "category", type: "in", value: ["animals", "cooking"] },
+              {
+                type: "or",
+                filters: [
+                  { key: "price", type: "lt", value: 200 },
+                  { key: "color", type: "eq", value: "cyan" },
+                ],
+              },
+            ],
+          },
+          {
+            type: "and",
+            filters: [
+              { key: "rank", type: "gt", value: 90 },
+              { key: "in_stock", type: "ne", value: true },
+            ],
+          },
         ],
       },
     ],
@@ -186,7 +232,13 @@ describe("filters against brute force", () => {
 
   it("the admin's filters are ANDed with the caller's, which cannot lift them", async () => {
     const admin: Filter = { key: "category", type: "eq", value: "animals" };
-    const caller: Filter = { type: "or", filters: [{ key: "category", type: "eq", value: "finance" }, { key: "rank", type: "lt", value: 50 }] };
+    const caller: Filter = {
+      type: "or",
+      filters: [
+        { key: "category", type: "eq", value: "finance" },
+        { key: "rank", type: "lt", value: 50 },
+      ],
+    };
     const query = queries[4]!;
     const actual = await search(query, { filters: admin }, { filters: caller, maxNumResults: 50 });
     expect(actual.data.length).toBeGreaterThan(0);
@@ -197,7 +249,10 @@ describe("filters against brute force", () => {
 
   it("bad filters are 400s naming the field", async () => {
     await expect(search(queries[0]!, {}, { filters: { key: "rank", type: "in", value: [] } })).rejects.toMatchObject({ status: 400, param: "filters.value" });
-    await expect(search(queries[0]!, {}, { filters: { type: "and", filters: [{ key: "rank", type: "gt", value: true }] } })).rejects.toMatchObject({ status: 400, param: "filters.filters[0].value" });
+    await expect(search(queries[0]!, {}, { filters: { type: "and", filters: [{ key: "rank", type: "gt", value: true }] } })).rejects.toMatchObject({
+      status: 400,
+      param: "filters.filters[0].value",
+    });
   });
 });
 
@@ -237,7 +292,10 @@ describe("errors", () => {
 
   it("a caller's abort is a 499", async () => {
     const controller = new AbortController();
-    const pending = provider.search({ vectorStoreId: "slow_docs", queryVector: queries[0]!, searchQuery: "q", options: options() }, { signal: controller.signal });
+    const pending = provider.search(
+      { vectorStoreId: "slow_docs", queryVector: queries[0]!, searchQuery: "q", options: options() },
+      { signal: controller.signal },
+    );
     setTimeout(() => controller.abort(), 100);
     await expect(pending).rejects.toBeInstanceOf(AbortedError);
     expect((await search(queries[0]!, {})).data).toHaveLength(10);
@@ -263,7 +321,10 @@ describe("caller options", () => {
     expect(provider.callerOptionsSchema.safeParse({ table: "x" }).success).toBe(false);
     const merged = provider.mergeOptions(options({ ef_search: 40 }), { ef_search: 200, probes: 3 });
     expect(merged).toMatchObject({ ef_search: 200, probes: 3, api_base: server.url });
-    expectMatches(await provider.search({ vectorStoreId: "docs", queryVector: queries[0]!, searchQuery: "q", options: merged }), bruteForceSearch(corpus, { metric: "cosine", vector: queries[0]! }));
+    expectMatches(
+      await provider.search({ vectorStoreId: "docs", queryVector: queries[0]!, searchQuery: "q", options: merged }),
+      bruteForceSearch(corpus, { metric: "cosine", vector: queries[0]! }),
+    );
   });
 });
 
@@ -271,13 +332,32 @@ describe("write side", () => {
   const STORE = "vs_created_store";
   const dims = 8;
   const vectorRandom = seededRandom(5);
-  const fileA = Array.from({ length: 3 }, (_, index) => ({ id: `file-a:${index}`, fileId: "file-a", filename: "a.txt", chunkIndex: index, text: `a chunk ${index}`, vector: randomUnitVector(vectorRandom, dims), attributes: { lang: "en", year: 2024 } }));
-  const fileB = Array.from({ length: 2 }, (_, index) => ({ id: `file-b:${index}`, fileId: "file-b", filename: "b.md", chunkIndex: index, text: `b chunk ${index}`, vector: randomUnitVector(vectorRandom, dims), attributes: { lang: "fr", year: 2020 } }));
+  const fileA = Array.from({ length: 3 }, (_, index) => ({
+    id: `file-a:${index}`,
+    fileId: "file-a",
+    filename: "a.txt",
+    chunkIndex: index,
+    text: `a chunk ${index}`,
+    vector: randomUnitVector(vectorRandom, dims),
+    attributes: { lang: "en", year: 2024 },
+  }));
+  const fileB = Array.from({ length: 2 }, (_, index) => ({
+    id: `file-b:${index}`,
+    fileId: "file-b",
+    filename: "b.md",
+    chunkIndex: index,
+    text: `b chunk ${index}`,
+    vector: randomUnitVector(vectorRandom, dims),
+    attributes: { lang: "fr", year: 2020 },
+  }));
 
   for (const metric of METRICS) {
     it(`${metric}: create (idempotent), upsert, search finds file_id, update attributes, delete, drop`, async () => {
       const writer = provider.writer;
-      const created = { vectorStoreId: `${STORE}_${metric}`, options: writer.optionsForCreatedStore(options({ id_column: undefined }), { dimensions: dims, metric }) };
+      const created = {
+        vectorStoreId: `${STORE}_${metric}`,
+        options: writer.optionsForCreatedStore(options({ id_column: undefined }), { dimensions: dims, metric }),
+      };
       await writer.createStore(created, { dimensions: dims, metric });
       await writer.createStore(created, { dimensions: dims, metric });
       await writer.upsertChunks(created, [...fileA, ...fileB]);
@@ -286,23 +366,50 @@ describe("write side", () => {
 
       const hit = await provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", options: created.options });
       expect(hit.data).toHaveLength(5);
-      expect(hit.data[0]).toMatchObject({ file_id: "file-a", filename: "a.txt", content: [{ type: "text", text: "a chunk 0, edited" }], attributes: { lang: "en", year: 2024 } });
+      expect(hit.data[0]).toMatchObject({
+        file_id: "file-a",
+        filename: "a.txt",
+        content: [{ type: "text", text: "a chunk 0, edited" }],
+        attributes: { lang: "en", year: 2024 },
+      });
       expect(hit.data[0]!.score).toBeCloseTo(1, 5);
 
-      const french = await provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", filters: { key: "lang", type: "eq", value: "fr" }, options: created.options });
+      const french = await provider.search({
+        vectorStoreId: created.vectorStoreId,
+        queryVector: fileA[0]!.vector,
+        searchQuery: "q",
+        filters: { key: "lang", type: "eq", value: "fr" },
+        options: created.options,
+      });
       expect(french.data.map((row) => row.file_id)).toEqual(["file-b", "file-b"]);
 
       await writer.updateFileAttributes!(created, "file-b", { lang: "de", year: 2021 });
-      const german = await provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", filters: { key: "lang", type: "eq", value: "de" }, options: created.options });
-      expect(german.data.map((row) => [row.file_id, row.attributes["year"]])).toEqual([["file-b", 2021], ["file-b", 2021]]);
+      const german = await provider.search({
+        vectorStoreId: created.vectorStoreId,
+        queryVector: fileA[0]!.vector,
+        searchQuery: "q",
+        filters: { key: "lang", type: "eq", value: "de" },
+        options: created.options,
+      });
+      expect(german.data.map((row) => [row.file_id, row.attributes["year"]])).toEqual([
+        ["file-b", 2021],
+        ["file-b", 2021],
+      ]);
 
       await writer.deleteFileChunks(created, "file-a");
-      const afterDelete = await provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", options: created.options });
+      const afterDelete = await provider.search({
+        vectorStoreId: created.vectorStoreId,
+        queryVector: fileA[0]!.vector,
+        searchQuery: "q",
+        options: created.options,
+      });
       expect(afterDelete.data.map((row) => row.file_id)).toEqual(["file-b", "file-b"]);
 
       await writer.dropStore(created);
       await writer.dropStore(created);
-      await expect(provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", options: created.options })).rejects.toMatchObject({ status: 404 });
+      await expect(
+        provider.search({ vectorStoreId: created.vectorStoreId, queryVector: fileA[0]!.vector, searchQuery: "q", options: created.options }),
+      ).rejects.toMatchObject({ status: 404 });
     });
   }
 
@@ -315,7 +422,10 @@ describe("write side", () => {
     const { rows } = await client.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'vs_layout' ORDER BY indexname");
     await client.end();
     expect(rows.map((row: { indexdef: string }) => row.indexdef).join("\n")).toMatch(/USING hnsw \(embedding vector_ip_ops\)/);
-    await expect(writer.createStore(target, { dimensions: dims + 1, metric: "ip" })).rejects.toMatchObject({ status: 409, code: "vector_store_layout_conflict" });
+    await expect(writer.createStore(target, { dimensions: dims + 1, metric: "ip" })).rejects.toMatchObject({
+      status: 409,
+      code: "vector_store_layout_conflict",
+    });
     await expect(writer.createStore(target, { dimensions: dims, metric: "l2" })).rejects.toMatchObject({ status: 409 });
     await writer.dropStore(target);
   });

@@ -1,7 +1,23 @@
-import { NotFoundError, type CallOptions, type ProviderSearchRequest, type ProviderSearchResult, type ProviderStoreTarget, type VectorStoreProvider, type VectorStoreWriter } from "@vs/core";
+import {
+  NotFoundError,
+  type CallOptions,
+  type ProviderSearchRequest,
+  type ProviderSearchResult,
+  type ProviderStoreTarget,
+  type VectorStoreProvider,
+  type VectorStoreWriter,
+} from "@vs/core";
 import type pg from "pg";
 import { mergePgvectorOptions, pgvectorCallerOptionsSchema, type PgvectorCallerOptions } from "./pgvector-caller-options.js";
-import { DEFAULT_PGVECTOR_TIMEOUT_MS, parseTableName, pgvectorOptionsSchema, resolvePgvectorConnection, type Environment, type PgvectorConnection, type PgvectorOptions } from "./pgvector-options.js";
+import {
+  DEFAULT_PGVECTOR_TIMEOUT_MS,
+  parseTableName,
+  pgvectorOptionsSchema,
+  resolvePgvectorConnection,
+  type Environment,
+  type PgvectorConnection,
+  type PgvectorOptions,
+} from "./pgvector-options.js";
 import { searchPgvector } from "./pgvector-search.js";
 import { inTransaction, PoolRegistry } from "./pgvector-session.js";
 import { createPgvectorWriter } from "./pgvector-writer.js";
@@ -49,10 +65,20 @@ export function createPgvectorProvider(settings: PgvectorProviderSettings = {}):
       const { pool, connection } = poolFor(target.options);
       const found = await inTransaction(
         pool,
-        { timeoutMs: Math.min(target.options.timeout_ms ?? DEFAULT_PGVECTOR_TIMEOUT_MS, HEALTH_TIMEOUT_MS), signal: callOptions.signal, operation: `check table "${table.display}"`, displayAddress: connection.displayAddress, readOnly: true },
+        {
+          timeoutMs: Math.min(target.options.timeout_ms ?? DEFAULT_PGVECTOR_TIMEOUT_MS, HEALTH_TIMEOUT_MS),
+          signal: callOptions.signal,
+          operation: `check table "${table.display}"`,
+          displayAddress: connection.displayAddress,
+          readOnly: true,
+        },
         async (client) => (await client.query<{ found: boolean }>("SELECT to_regclass($1) IS NOT NULL AS found", [table.sql])).rows[0]?.found === true,
       );
-      if (!found) throw new NotFoundError(`The vector store has no table "${table.display}" at ${connection.displayAddress}.`, { param: "vector_store_id", code: "vector_store_error:42P01" });
+      if (!found)
+        throw new NotFoundError(`The vector store has no table "${table.display}" at ${connection.displayAddress}.`, {
+          param: "vector_store_id",
+          code: "vector_store_error:42P01",
+        });
     },
     writer: createPgvectorWriter({ poolFor }),
     async close() {

@@ -59,10 +59,18 @@ export function searchSettings(options: PgvectorOptions): Record<string, string 
   return settings;
 }
 
-export async function searchPgvector(request: ProviderSearchRequest<PgvectorOptions>, pool: pg.Pool, connection: PgvectorConnection, callOptions: CallOptions = {}): Promise<ProviderSearchResult> {
+export async function searchPgvector(
+  request: ProviderSearchRequest<PgvectorOptions>,
+  pool: pg.Pool,
+  connection: PgvectorConnection,
+  callOptions: CallOptions = {},
+): Promise<ProviderSearchResult> {
   if (request.rankingOptions?.hybrid_search !== undefined) {
     // Silently answering with the embedding search alone would hide that the text half was never run.
-    throw new BadRequestError("ranking_options.hybrid_search: pgvector stores have no full-text index in this gateway; search without hybrid_search.", { param: "ranking_options.hybrid_search", code: "hybrid_search_unsupported" });
+    throw new BadRequestError("ranking_options.hybrid_search: pgvector stores have no full-text index in this gateway; search without hybrid_search.", {
+      param: "ranking_options.hybrid_search",
+      code: "hybrid_search_unsupported",
+    });
   }
   const statement = buildSearchStatement(request);
   const { options } = request;
@@ -97,7 +105,11 @@ function searchResultRow(row: Record<string, unknown>, options: PgvectorOptions)
   }
   if (!Number.isFinite(distance)) return undefined;
   const metadata = row[OUT.attributes];
-  const attributes: Record<string, unknown> = isPlainObject(metadata) ? { ...metadata } : metadata === null || metadata === undefined ? {} : { [options.metadata_column]: metadata };
+  const attributes: Record<string, unknown> = isPlainObject(metadata)
+    ? { ...metadata }
+    : metadata === null || metadata === undefined
+      ? {}
+      : { [options.metadata_column]: metadata };
   if (options.id_column !== undefined && !(options.id_column in attributes)) attributes[options.id_column] = row[OUT.id];
   return {
     score: normalizeScore(options.metric, distance),

@@ -31,7 +31,13 @@ export class PoolRegistry {
   get(connection: PgvectorConnection): pg.Pool {
     let pool = this.pools.get(connection.poolKey);
     if (pool === undefined) {
-      pool = new pg.Pool({ connectionString: connection.connectionString, max: 10, idleTimeoutMillis: 30_000, keepAlive: true, application_name: "vs-gateway" });
+      pool = new pg.Pool({
+        connectionString: connection.connectionString,
+        max: 10,
+        idleTimeoutMillis: 30_000,
+        keepAlive: true,
+        application_name: "vs-gateway",
+      });
       // An idle connection dropped by the server must not crash the process; the next checkout opens a new one.
       pool.on("error", () => undefined);
       this.pools.set(connection.poolKey, pool);

@@ -1,6 +1,22 @@
-import { BadRequestError, VsError, type AttributeValue, type CallOptions, type ProviderStoreTarget, type StoredChunk, type StoreLayout, type VectorStoreWriter } from "@vs/core";
+import {
+  BadRequestError,
+  VsError,
+  type AttributeValue,
+  type CallOptions,
+  type ProviderStoreTarget,
+  type StoredChunk,
+  type StoreLayout,
+  type VectorStoreWriter,
+} from "@vs/core";
 import type pg from "pg";
-import { DEFAULT_PGVECTOR_TIMEOUT_MS, parseTableName, quoteIdentifier, type PgvectorConnection, type PgvectorOptions, type TableName } from "./pgvector-options.js";
+import {
+  DEFAULT_PGVECTOR_TIMEOUT_MS,
+  parseTableName,
+  quoteIdentifier,
+  type PgvectorConnection,
+  type PgvectorOptions,
+  type TableName,
+} from "./pgvector-options.js";
 import { OPERATOR_CLASSES } from "./pgvector-scores.js";
 import { inTransaction } from "./pgvector-session.js";
 
@@ -27,12 +43,22 @@ export interface WriterContext {
 }
 
 export function createPgvectorWriter(context: WriterContext): VectorStoreWriter<PgvectorOptions> {
-  const run = <T>(target: ProviderStoreTarget<PgvectorOptions>, operation: string, callOptions: CallOptions, work: (client: pg.PoolClient, table: TableName) => Promise<T>): Promise<T> => {
+  const run = <T>(
+    target: ProviderStoreTarget<PgvectorOptions>,
+    operation: string,
+    callOptions: CallOptions,
+    work: (client: pg.PoolClient, table: TableName) => Promise<T>,
+  ): Promise<T> => {
     const table = parseTableName(target.vectorStoreId);
     const { pool, connection } = context.poolFor(target.options);
     return inTransaction(
       pool,
-      { timeoutMs: target.options.timeout_ms ?? DEFAULT_PGVECTOR_TIMEOUT_MS, signal: callOptions.signal, operation: `${operation} table "${table.display}"`, displayAddress: connection.displayAddress },
+      {
+        timeoutMs: target.options.timeout_ms ?? DEFAULT_PGVECTOR_TIMEOUT_MS,
+        signal: callOptions.signal,
+        operation: `${operation} table "${table.display}"`,
+        displayAddress: connection.displayAddress,
+      },
       (client) => work(client, table),
     );
   };
@@ -68,7 +94,9 @@ export function createPgvectorWriter(context: WriterContext): VectorStoreWriter<
         await checkExistingLayout(client, table, layout);
         await client.query(`CREATE INDEX IF NOT EXISTS ${indexName(table.table, "file_id")} ON ${table.sql} (${c.fileId})`);
         if (layout.dimensions <= HNSW_MAX_DIMENSIONS) {
-          await client.query(`CREATE INDEX IF NOT EXISTS ${indexName(table.table, "embedding")} ON ${table.sql} USING hnsw (${c.vector} ${OPERATOR_CLASSES[layout.metric]})`);
+          await client.query(
+            `CREATE INDEX IF NOT EXISTS ${indexName(table.table, "embedding")} ON ${table.sql} USING hnsw (${c.vector} ${OPERATOR_CLASSES[layout.metric]})`,
+          );
         }
       });
     },
@@ -85,12 +113,17 @@ export function createPgvectorWriter(context: WriterContext): VectorStoreWriter<
     },
 
     async deleteFileChunks(target, fileId, callOptions = {}) {
-      await run(target, "delete from", callOptions, (client, table) => client.query(`DELETE FROM ${table.sql} WHERE ${CREATED_STORE_COLUMNS.fileId} = $1`, [fileId]));
+      await run(target, "delete from", callOptions, (client, table) =>
+        client.query(`DELETE FROM ${table.sql} WHERE ${CREATED_STORE_COLUMNS.fileId} = $1`, [fileId]),
+      );
     },
 
     async updateFileAttributes(target, fileId, attributes: Record<string, AttributeValue>, callOptions = {}) {
       await run(target, "update", callOptions, (client, table) =>
-        client.query(`UPDATE ${table.sql} SET ${CREATED_STORE_COLUMNS.attributes} = $2::jsonb WHERE ${CREATED_STORE_COLUMNS.fileId} = $1`, [fileId, JSON.stringify(attributes)]),
+        client.query(`UPDATE ${table.sql} SET ${CREATED_STORE_COLUMNS.attributes} = $2::jsonb WHERE ${CREATED_STORE_COLUMNS.fileId} = $1`, [
+          fileId,
+          JSON.stringify(attributes),
+        ]),
       );
     },
 
@@ -123,11 +156,18 @@ async function checkExistingLayout(client: pg.PoolClient, table: TableName, layo
     [regclass],
   );
   const other = indexes.rows.find((row) => row.opclass !== OPERATOR_CLASSES[layout.metric]);
-  if (other !== undefined) throw layoutConflict(table, `its vector index uses ${other.opclass}, not ${OPERATOR_CLASSES[layout.metric]} (metric ${layout.metric})`);
+  if (other !== undefined)
+    throw layoutConflict(table, `its vector index uses ${other.opclass}, not ${OPERATOR_CLASSES[layout.metric]} (metric ${layout.metric})`);
 }
 
 function layoutConflict(table: TableName, reason: string): VsError {
-  return new VsError({ status: 409, code: "vector_store_layout_conflict", type: "invalid_request_error", param: "vector_store_id", message: `Table "${table.display}" already exists with another layout: ${reason}.` });
+  return new VsError({
+    status: 409,
+    code: "vector_store_layout_conflict",
+    type: "invalid_request_error",
+    param: "vector_store_id",
+    message: `Table "${table.display}" already exists with another layout: ${reason}.`,
+  });
 }
 
 /** `<table>_<suffix>`, cut to PostgreSQL's 63 bytes the same way every time (PostgreSQL would cut it with a notice). */
@@ -138,7 +178,8 @@ function indexName(table: string, suffix: string): string {
 async function upsertBatch(client: pg.PoolClient, table: TableName, chunks: StoredChunk[]): Promise<void> {
   const c = CREATED_STORE_COLUMNS;
   for (const chunk of chunks) {
-    if (chunk.vector.some((value) => !Number.isFinite(value))) throw new BadRequestError(`chunk "${chunk.id}": its vector holds a value that is not a finite number.`, { param: "vector" });
+    if (chunk.vector.some((value) => !Number.isFinite(value)))
+      throw new BadRequestError(`chunk "${chunk.id}": its vector holds a value that is not a finite number.`, { param: "vector" });
   }
   await client.query(
     `INSERT INTO ${table.sql} (${c.id}, ${c.fileId}, ${c.filename}, ${c.chunkIndex}, ${c.text}, ${c.vector}, ${c.attributes}) ` +

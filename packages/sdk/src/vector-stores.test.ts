@@ -30,13 +30,33 @@ beforeAll(async () => {
   vectorStores = createVectorStores({ env: { MILVUS_API_BASE: milvus.url } });
   const model = vectorStores.embeddingModel(LOCAL_EMBEDDING_MODEL);
   const { vectors } = await model.embed(PASSAGES.map((passage) => passage.text));
-  const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((response) => response.json() as Promise<{ code: number }>);
-  expect((await post("collections/create", { collectionName: "books", schema: { fields: [
-    { fieldName: "id", dataType: "Int64", isPrimary: true },
-    { fieldName: "book_intro", dataType: "VarChar", elementTypeParams: { max_length: 512 } },
-    { fieldName: "book_intro_vector", dataType: "FloatVector", elementTypeParams: { dim: vectors[0]!.length } },
-  ] }, indexParams: [{ fieldName: "book_intro_vector", metricType: "COSINE" }] })).code).toBe(0);
-  expect((await post("entities/insert", { collectionName: "books", data: PASSAGES.map((passage, index) => ({ id: passage.id, book_intro: passage.text, book_intro_vector: vectors[index] })) })).code).toBe(0);
+  const post = (endpoint: string, body: unknown) =>
+    fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(
+      (response) => response.json() as Promise<{ code: number }>,
+    );
+  expect(
+    (
+      await post("collections/create", {
+        collectionName: "books",
+        schema: {
+          fields: [
+            { fieldName: "id", dataType: "Int64", isPrimary: true },
+            { fieldName: "book_intro", dataType: "VarChar", elementTypeParams: { max_length: 512 } },
+            { fieldName: "book_intro_vector", dataType: "FloatVector", elementTypeParams: { dim: vectors[0]!.length } },
+          ],
+        },
+        indexParams: [{ fieldName: "book_intro_vector", metricType: "COSINE" }],
+      })
+    ).code,
+  ).toBe(0);
+  expect(
+    (
+      await post("entities/insert", {
+        collectionName: "books",
+        data: PASSAGES.map((passage, index) => ({ id: passage.id, book_intro: passage.text, book_intro_vector: vectors[index] })),
+      })
+    ).code,
+  ).toBe(0);
 }, 60_000);
 
 afterAll(async () => {

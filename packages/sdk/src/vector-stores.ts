@@ -117,7 +117,7 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
   }
   for (const provider of byId.values()) for (const name of [provider.id, ...(provider.aliases ?? [])]) providers.set(name, provider);
   const aliases = options.models ?? {};
-  const cache = options.embeddingCache === false ? null : options.embeddingCache ?? new EmbeddingCache({ maxEntries: 1000, ttlMs: 3_600_000 });
+  const cache = options.embeddingCache === false ? null : (options.embeddingCache ?? new EmbeddingCache({ maxEntries: 1000, ttlMs: 3_600_000 }));
   // One model instance per (model, config): connection pools and loaded weights are reused across searches.
   const models = new Map<string, EmbeddingModel>();
 
@@ -125,7 +125,9 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     const alias = aliases[model];
     const modelString = alias ? alias.model : model;
     const mergedConfig = alias ? { ...alias.config, ...config } : config;
-    const key = `${modelString}\u0000${createHash("sha256").update(JSON.stringify(mergedConfig ?? {})).digest("hex")}`;
+    const key = `${modelString}\u0000${createHash("sha256")
+      .update(JSON.stringify(mergedConfig ?? {}))
+      .digest("hex")}`;
     let instance = models.get(key);
     if (!instance) {
       const created = createEmbeddingModel(modelString, mergedConfig, { env });
@@ -141,10 +143,14 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     const providerId = typeof params["custom_llm_provider"] === "string" ? params["custom_llm_provider"] : "milvus";
     const provider = providers.get(providerId);
     if (!provider) {
-      throw new BadRequestError(`${field("custom_llm_provider")}: unknown vector store provider "${providerId}"; available: ${[...providers.keys()].join(", ")}`, { param: field("custom_llm_provider"), code: "unknown_provider" });
+      throw new BadRequestError(
+        `${field("custom_llm_provider")}: unknown vector store provider "${providerId}"; available: ${[...providers.keys()].join(", ")}`,
+        { param: field("custom_llm_provider"), code: "unknown_provider" },
+      );
     }
     const vectorStoreId = params["vector_store_id"];
-    if (typeof vectorStoreId !== "string" || vectorStoreId === "") throw new BadRequestError(`${field("vector_store_id")}: required`, { param: field("vector_store_id"), code: "missing_required_parameter" });
+    if (typeof vectorStoreId !== "string" || vectorStoreId === "")
+      throw new BadRequestError(`${field("vector_store_id")}: required`, { param: field("vector_store_id"), code: "missing_required_parameter" });
     const providerInput = Object.fromEntries(Object.entries(params).filter(([key]) => !storeKeys.has(key)));
     const parsed = parseInput(provider.storeOptionsSchema, providerInput, { what: `${provider.id} parameters`, ...(where ? { prefix: where } : {}) });
     const model = params["litellm_embedding_model"];
@@ -160,10 +166,16 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
   async function searchStore(store: PreparedStore, request: StoreSearchRequest, callOptions: SearchCallOptions = {}): Promise<SearchOutcome> {
     const started = performance.now();
     if (store.embeddingModel === undefined) {
-      throw new BadRequestError("litellm_embedding_model: this vector store has no embedding model, so it cannot be searched by text.", { param: "litellm_embedding_model", code: "vector_store_not_searchable" });
+      throw new BadRequestError("litellm_embedding_model: this vector store has no embedding model, so it cannot be searched by text.", {
+        param: "litellm_embedding_model",
+        code: "vector_store_not_searchable",
+      });
     }
     const { provider } = store;
-    const options = request.callerOptions === undefined || Object.keys(request.callerOptions).length === 0 ? store.options : provider.mergeOptions(store.options, request.callerOptions);
+    const options =
+      request.callerOptions === undefined || Object.keys(request.callerOptions).length === 0
+        ? store.options
+        : provider.mergeOptions(store.options, request.callerOptions);
     const model = embeddingModel(store.embeddingModel, store.embeddingConfig);
     const signalOptions = callOptions.signal ? { signal: callOptions.signal } : {};
 
@@ -175,18 +187,19 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
     if (!queryVector) throw new BadRequestError("The embedding model returned no vector for the query.", { param: "query" });
 
     const searchStarted = performance.now();
-    const search = () => provider.search(
-      {
-        vectorStoreId: store.vectorStoreId,
-        queryVector,
-        searchQuery: request.query,
-        filters: request.filters,
-        maxNumResults: request.max_num_results,
-        rankingOptions: request.ranking_options,
-        options,
-      },
-      signalOptions,
-    );
+    const search = () =>
+      provider.search(
+        {
+          vectorStoreId: store.vectorStoreId,
+          queryVector,
+          searchQuery: request.query,
+          filters: request.filters,
+          maxNumResults: request.max_num_results,
+          rankingOptions: request.ranking_options,
+          options,
+        },
+        signalOptions,
+      );
     const result = await (callOptions.phase ? callOptions.phase("vector_store", search) : search());
     const searchMs = performance.now() - searchStarted;
     return {
@@ -201,11 +214,18 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
   async function searchWithOutcome(input: VectorStoreSearchParamsInput, callOptions: SearchCallOptions = {}): Promise<SearchOutcome> {
     const params = parseInput(vectorStoreSearchParamsSchema, input, { what: "search parameters" });
     if (params.rewrite_query === true) {
-      throw new BadRequestError("rewrite_query: query rewriting is not supported by this gateway (no rewriting model is configured); send the query as it should be searched.", { param: "rewrite_query", code: "unsupported_parameter" });
+      throw new BadRequestError(
+        "rewrite_query: query rewriting is not supported by this gateway (no rewriting model is configured); send the query as it should be searched.",
+        { param: "rewrite_query", code: "unsupported_parameter" },
+      );
     }
     const storeParams = Object.fromEntries(Object.entries(params).filter(([key]) => storeKeys.has(key) || !coreKeys.has(key)));
     const store = prepareStore(storeParams);
-    return searchStore(store, { query: params.query, filters: params.filters, max_num_results: params.max_num_results, ranking_options: params.ranking_options }, callOptions);
+    return searchStore(
+      store,
+      { query: params.query, filters: params.filters, max_num_results: params.max_num_results, ranking_options: params.ranking_options },
+      callOptions,
+    );
   }
 
   return {

@@ -32,7 +32,11 @@ if (!address && process.env["CI"] === "true") throw new Error("VS_TEST_MILVUS_AD
 
   it("creates a store, uploads and waits, searches, lists and deletes", async () => {
     const store = await stores.service.createStore({ name: "sdk-kb" }, { keyHash: null, alias: "test" });
-    const file = await stores.uploadAndPoll(store.id, { bytes: Buffer.from("Owls hunt at night and sleep during the day."), filename: "owls.txt", attributes: { animal: "owl" } });
+    const file = await stores.uploadAndPoll(store.id, {
+      bytes: Buffer.from("Owls hunt at night and sleep during the day."),
+      filename: "owls.txt",
+      attributes: { animal: "owl" },
+    });
     expect(file).toMatchObject({ status: "completed", attributes: { animal: "owl" } });
     const page = await stores.search(store.id, { query: "Which bird is nocturnal?" });
     expect(page.data[0]).toMatchObject({ file_id: file.id, filename: "owls.txt", attributes: { animal: "owl" } });

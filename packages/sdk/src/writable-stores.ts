@@ -1,6 +1,13 @@
 import { openAuthStore, type AuthStore } from "@vs/auth";
 import { BadRequestError, NotFoundError, type SearchPage } from "@vs/core";
-import { checkNotExpired, openVectorStoreService, type Actor, type IngestionQueueOptions, type VectorStoreFileObject, type VectorStoreService } from "@vs/stores";
+import {
+  checkNotExpired,
+  openVectorStoreService,
+  type Actor,
+  type IngestionQueueOptions,
+  type VectorStoreFileObject,
+  type VectorStoreService,
+} from "@vs/stores";
 import type { PreparedStore, StoreSearchRequest, VectorStores } from "./vector-stores.js";
 
 export interface WritableVectorStoresOptions {
@@ -23,7 +30,11 @@ export interface WritableVectorStores {
   /** Files, stores, attachments and batches: the same implementation the proxy's routes call. */
   readonly service: VectorStoreService;
   /** Uploads a file, attaches it, and resolves when it is ingested (or failed). */
-  uploadAndPoll(vectorStoreId: string, file: { bytes: Uint8Array; filename: string; attributes?: Record<string, string | number | boolean> }, options?: { pollIntervalMs?: number; timeoutMs?: number }): Promise<VectorStoreFileObject>;
+  uploadAndPoll(
+    vectorStoreId: string,
+    file: { bytes: Uint8Array; filename: string; attributes?: Record<string, string | number | boolean> },
+    options?: { pollIntervalMs?: number; timeoutMs?: number },
+  ): Promise<VectorStoreFileObject>;
   /** Searches a created store, as the proxy's `POST /v1/vector_stores/{id}/search`. */
   search(vectorStoreId: string, request: StoreSearchRequest): Promise<SearchPage>;
   close(): Promise<void>;
@@ -58,7 +69,8 @@ export async function openWritableVectorStores(options: WritableVectorStoresOpti
       let attached = await service.attachFile(vectorStoreId, { file_id: uploaded.id, ...(file.attributes ? { attributes: file.attributes } : {}) }, SDK_ACTOR);
       const deadline = Date.now() + (pollOptions.timeoutMs ?? 10 * 60_000);
       while (attached.status === "in_progress") {
-        if (Date.now() > deadline) throw new BadRequestError(`File ${uploaded.id} is still being ingested after ${pollOptions.timeoutMs ?? 600_000} ms.`, { code: "ingestion_timeout" });
+        if (Date.now() > deadline)
+          throw new BadRequestError(`File ${uploaded.id} is still being ingested after ${pollOptions.timeoutMs ?? 600_000} ms.`, { code: "ingestion_timeout" });
         await new Promise((resolve) => setTimeout(resolve, pollOptions.pollIntervalMs ?? 250));
         attached = await service.getStoreFile(vectorStoreId, uploaded.id);
       }

@@ -30,7 +30,9 @@ export interface StoreTemplates {
 export function writerOf(store: PreparedStoreLike, where: string): VectorStoreWriter<unknown> {
   const writer = store.provider.writer;
   if (!writer) {
-    throw new BadRequestError(`${where}: the ${store.provider.id} provider cannot create or fill vector stores (it has no write side).`, { code: "provider_not_writable" });
+    throw new BadRequestError(`${where}: the ${store.provider.id} provider cannot create or fill vector stores (it has no write side).`, {
+      code: "provider_not_writable",
+    });
   }
   return writer;
 }

@@ -41,7 +41,10 @@ export interface JobContext {
  * attachment never exists without its job.
  */
 export class IngestionQueue {
-  private constructor(private readonly boss: PgBoss, private readonly options: Required<IngestionQueueOptions>) {}
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly options: Required<IngestionQueueOptions>,
+  ) {}
 
   static async open(driver: DatabaseDriver, options: IngestionQueueOptions = {}, log: (line: string) => void = () => undefined): Promise<IngestionQueue> {
     const settings: Required<IngestionQueueOptions> = {
@@ -63,18 +66,20 @@ export class IngestionQueue {
         : new PgBoss({ connectionString: driver.connectionString, schema: driver.schema === null ? "pgboss" : `${driver.schema}_pgboss`, max: 4, ...common });
     boss.on("error", (error) => log(`ingestion queue: ${(error as Error).message}`));
     await boss.start();
-    await boss.createQueue(INGEST_QUEUE, {
-      heartbeatSeconds: settings.heartbeatSeconds,
-      // The heartbeat bounds a running job; this only bounds a job whose heartbeats keep coming but never ends.
-      expireInSeconds: 6 * 3600,
-      retryLimit: settings.retryLimit,
-      retryDelay: settings.retryDelaySeconds,
-      retryBackoff: true,
-      retryDelayMax: 300,
-    }).catch((error: unknown) => {
-      // Created by another process at the same moment.
-      if (!/already exists/i.test((error as Error).message)) throw error;
-    });
+    await boss
+      .createQueue(INGEST_QUEUE, {
+        heartbeatSeconds: settings.heartbeatSeconds,
+        // The heartbeat bounds a running job; this only bounds a job whose heartbeats keep coming but never ends.
+        expireInSeconds: 6 * 3600,
+        retryLimit: settings.retryLimit,
+        retryDelay: settings.retryDelaySeconds,
+        retryBackoff: true,
+        retryDelayMax: 300,
+      })
+      .catch((error: unknown) => {
+        // Created by another process at the same moment.
+        if (!/already exists/i.test((error as Error).message)) throw error;
+      });
     return new IngestionQueue(boss, settings);
   }
 
@@ -91,7 +96,11 @@ export class IngestionQueue {
       async (jobs) => {
         for (const job of jobs) {
           const metadata = job as unknown as { retryCount?: number; retryLimit?: number; signal?: AbortSignal };
-          await handler(job.data, { retryCount: metadata.retryCount ?? 0, retryLimit: metadata.retryLimit ?? this.options.retryLimit, signal: metadata.signal ?? new AbortController().signal });
+          await handler(job.data, {
+            retryCount: metadata.retryCount ?? 0,
+            retryLimit: metadata.retryLimit ?? this.options.retryLimit,
+            signal: metadata.signal ?? new AbortController().signal,
+          });
         }
       },
     );

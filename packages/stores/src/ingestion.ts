@@ -86,7 +86,10 @@ export class IngestionWorker {
         while (next < batches.length) {
           const batch = batches[next++]!;
           await stillWanted();
-          const embedded = await model.embed(batch.map((chunk) => chunk.text), { inputType: "document", signal });
+          const embedded = await model.embed(
+            batch.map((chunk) => chunk.text),
+            { inputType: "document", signal },
+          );
           tokens += embedded.usage.total_tokens;
           const rows: StoredChunk[] = batch.map((chunk, position) => ({
             id: `${job.file_id}:${chunk.index}`,
@@ -117,7 +120,8 @@ export class IngestionWorker {
         return;
       }
       if (signal.aborted) throw error; // This process lost the claim or is stopping: the job runs again elsewhere.
-      const fileError = VsError.isInstance(error) && (error.code === "unsupported_file" || error.code === "invalid_file") ? (error.code as FileError["code"]) : null;
+      const fileError =
+        VsError.isInstance(error) && (error.code === "unsupported_file" || error.code === "invalid_file") ? (error.code as FileError["code"]) : null;
       const lastAttempt = context.retryCount >= context.retryLimit || (VsError.isInstance(error) && !error.isRetryable && error.status < 500);
       await removeChunks().catch(() => undefined);
       if (fileError !== null || lastAttempt) {
@@ -130,7 +134,10 @@ export class IngestionWorker {
   }
 
   private async isInProgress(job: IngestJob): Promise<boolean> {
-    const row = await this.prisma.vectorStoreFile.findUnique({ where: { vector_store_id_file_id: { vector_store_id: job.vector_store_id, file_id: job.file_id } }, select: { status: true, created_at: true } });
+    const row = await this.prisma.vectorStoreFile.findUnique({
+      where: { vector_store_id_file_id: { vector_store_id: job.vector_store_id, file_id: job.file_id } },
+      select: { status: true, created_at: true },
+    });
     return row !== null && row.status === "in_progress" && row.created_at.toISOString() === job.generation;
   }
 
@@ -143,7 +150,12 @@ export class IngestionWorker {
   }
 
   /** Ingestion's embedding spend, against the key that attached the file. */
-  private async recordSpend(attachment: { vector_store_id: string; file_id: string; requested_by_key_hash: string | null; requested_by_alias: string | null }, tokens: number, costUsd: number, latencyMs: number): Promise<void> {
+  private async recordSpend(
+    attachment: { vector_store_id: string; file_id: string; requested_by_key_hash: string | null; requested_by_alias: string | null },
+    tokens: number,
+    costUsd: number,
+    latencyMs: number,
+  ): Promise<void> {
     await this.options.auth.spend
       .record([
         {

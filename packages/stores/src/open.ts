@@ -34,7 +34,13 @@ export interface OpenedVectorStoreService {
 
 export async function openVectorStoreService(options: OpenVectorStoreServiceOptions): Promise<OpenedVectorStoreService> {
   const queue = await IngestionQueue.open(options.auth.database.driver, options.queue, options.log);
-  const service = new VectorStoreService({ auth: options.auth, models: options.models, templates: options.templates, queue, maxFileBytes: options.maxFileBytes ?? 512 * 1024 * 1024 });
+  const service = new VectorStoreService({
+    auth: options.auth,
+    models: options.models,
+    templates: options.templates,
+    queue,
+    maxFileBytes: options.maxFileBytes ?? 512 * 1024 * 1024,
+  });
   let worker: IngestionWorker | null = null;
   try {
     if (options.worker !== false) {
@@ -57,7 +63,11 @@ export async function openVectorStoreService(options: OpenVectorStoreServiceOpti
   };
 }
 
-function startExpirySweep(service: VectorStoreService, settings: { sweepIntervalSeconds?: number; graceSeconds?: number }, log: ((line: string) => void) | undefined): { stop(): Promise<void> } {
+function startExpirySweep(
+  service: VectorStoreService,
+  settings: { sweepIntervalSeconds?: number; graceSeconds?: number },
+  log: ((line: string) => void) | undefined,
+): { stop(): Promise<void> } {
   const graceMs = (settings.graceSeconds ?? DEFAULT_EXPIRY_GRACE_SECONDS) * 1000;
   let running: Promise<void> | null = null;
   const run = () => {
@@ -67,7 +77,9 @@ function startExpirySweep(service: VectorStoreService, settings: { sweepInterval
       .then((deleted) => {
         if (deleted.length > 0) log?.(`vector stores: deleted ${deleted.length} expired store(s): ${deleted.join(", ")}`);
       })
-      .catch((error: unknown) => log?.(`vector stores: the sweep of expired stores failed (retried at the next one): ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        log?.(`vector stores: the sweep of expired stores failed (retried at the next one): ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => {
         running = null;
       });

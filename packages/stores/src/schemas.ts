@@ -15,7 +15,12 @@ export const metadataSchema = z
   .refine((value) => Object.keys(value).length <= MAX_PAIRS, { error: `at most ${MAX_PAIRS} key-value pairs` });
 
 export const attributesSchema = z
-  .record(key, z.union([z.string().max(MAX_STRING_VALUE_LENGTH, `strings are at most ${MAX_STRING_VALUE_LENGTH} characters`), z.number(), z.boolean()], { error: "values must be a string, a number or a boolean" }))
+  .record(
+    key,
+    z.union([z.string().max(MAX_STRING_VALUE_LENGTH, `strings are at most ${MAX_STRING_VALUE_LENGTH} characters`), z.number(), z.boolean()], {
+      error: "values must be a string, a number or a boolean",
+    }),
+  )
   .refine((value) => Object.keys(value).length <= MAX_PAIRS, { error: `at most ${MAX_PAIRS} attributes` });
 
 export const expiresAfterSchema = z.strictObject({
@@ -67,7 +72,12 @@ export const createFileBatchInputSchema = z
   .check((context) => {
     const { file_ids: ids, files } = context.value;
     if ((ids === undefined) === (files === undefined)) {
-      context.issues.push({ code: "custom", input: context.value, path: ids === undefined ? ["file_ids"] : ["files"], message: "send exactly one of file_ids and files" });
+      context.issues.push({
+        code: "custom",
+        input: context.value,
+        path: ids === undefined ? ["file_ids"] : ["files"],
+        message: "send exactly one of file_ids and files",
+      });
     }
   });
 export type CreateFileBatchInput = z.input<typeof createFileBatchInputSchema>;
@@ -89,7 +99,12 @@ export type ListParams = z.output<typeof listParamsSchema>;
 
 export const fileListParamsSchema = listParamsSchema.extend({
   purpose: z.string().min(1).optional(),
-  limit: z.coerce.number({ error: "must be a number" }).int("must be an integer").min(1, "must be at least 1").max(10_000, "must be at most 10000").default(10_000),
+  limit: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(10_000),
 });
 export type FileListParamsInput = z.input<typeof fileListParamsSchema>;
 

@@ -234,13 +234,18 @@ export class VectorStoreService {
     const where = `vector_store_registry entry "${templateName}"`;
     const writer = writerOf(template, where);
     if (template.embeddingModel === undefined) {
-      throw new BadRequestError(`${where} has no litellm_embedding_model, so stores created from it could not be searched.`, { code: "vector_store_creation_not_configured" });
+      throw new BadRequestError(`${where} has no litellm_embedding_model, so stores created from it could not be searched.`, {
+        code: "vector_store_creation_not_configured",
+      });
     }
     const chunking = parsed.chunking_strategy === undefined ? null : resolveChunkingStrategy(parsed.chunking_strategy);
     const files = parsed.file_ids === undefined ? [] : await this.attachableFiles(parsed.file_ids, actor, "file_ids");
     const model = this.options.models.embeddingModel(template.embeddingModel, template.embeddingConfig);
     const dimensions = model.dimensions ?? (await model.embed(["dimensions"], { inputType: "document" })).vectors[0]?.length;
-    if (!dimensions) throw new BadRequestError(`${where}: its embedding model returned no vector, so a store cannot be laid out for it.`, { code: "vector_store_creation_not_configured" });
+    if (!dimensions)
+      throw new BadRequestError(`${where}: its embedding model returned no vector, so a store cannot be laid out for it.`, {
+        code: "vector_store_creation_not_configured",
+      });
 
     const now = this.clock();
     const id = newId("vs_", now);
@@ -311,7 +316,11 @@ export class VectorStoreService {
       data: {
         ...(parsed.name === undefined ? {} : { name: parsed.name }),
         ...(parsed.metadata === undefined ? {} : { metadata: parsed.metadata ?? {} }),
-        ...(parsed.expires_after === undefined ? {} : parsed.expires_after === null ? { expires_after: AuthPrisma.DbNull } : { expires_after: parsed.expires_after }),
+        ...(parsed.expires_after === undefined
+          ? {}
+          : parsed.expires_after === null
+            ? { expires_after: AuthPrisma.DbNull }
+            : { expires_after: parsed.expires_after }),
       },
     });
     return this.getStore(id);
@@ -447,11 +456,17 @@ export class VectorStoreService {
     const store = await this.storeRow(storeId);
     await this.storeFileRow(storeId, fileId);
     const attributes = parsed.attributes ?? {};
-    await this.prisma.vectorStoreFile.update({ where: { vector_store_id_file_id: { vector_store_id: storeId, file_id: fileId } }, data: { attributes, updated_at: this.clock() } });
+    await this.prisma.vectorStoreFile.update({
+      where: { vector_store_id_file_id: { vector_store_id: storeId, file_id: fileId } },
+      data: { attributes, updated_at: this.clock() },
+    });
     const prepared = this.preparedFor(store);
     const writer = writerOf(prepared, `vector store ${storeId}`);
     if (!writer.updateFileAttributes) {
-      throw new BadRequestError(`The ${prepared.provider.id} provider cannot rewrite attributes of written chunks; detach and attach the file again.`, { param: "attributes", code: "unsupported_operation" });
+      throw new BadRequestError(`The ${prepared.provider.id} provider cannot rewrite attributes of written chunks; detach and attach the file again.`, {
+        param: "attributes",
+        code: "unsupported_operation",
+      });
     }
     await writer.updateFileAttributes({ vectorStoreId: prepared.vectorStoreId, options: prepared.options }, fileId, attributes);
     return this.getStoreFile(storeId, fileId);
@@ -474,7 +489,10 @@ export class VectorStoreService {
   async storeFileContent(storeId: string, fileId: string): Promise<FileContentPage> {
     const row = await this.storeFileRow(storeId, fileId);
     if (row.status !== "completed") {
-      throw new BadRequestError(`File "${fileId}" is ${row.status} in vector store "${storeId}"; its content is available once it is completed.`, { param: "file_id", code: "vector_store_file_not_ready" });
+      throw new BadRequestError(`File "${fileId}" is ${row.status} in vector store "${storeId}"; its content is available once it is completed.`, {
+        param: "file_id",
+        code: "vector_store_file_not_ready",
+      });
     }
     const file = await this.prisma.file.findUnique({ where: { id: fileId }, select: { content: true, filename: true, content_type: true } });
     if (!file) throw fileNotFound(fileId, "file_id");
@@ -489,7 +507,10 @@ export class VectorStoreService {
     return row;
   }
 
-  private async listFileRows(where: { vector_store_id: string; batch_id?: string }, parsed: ListParams & { filter?: VectorStoreFileStatus | undefined }): Promise<ListPage<VectorStoreFileObject>> {
+  private async listFileRows(
+    where: { vector_store_id: string; batch_id?: string },
+    parsed: ListParams & { filter?: VectorStoreFileStatus | undefined },
+  ): Promise<ListPage<VectorStoreFileObject>> {
     const cursor = cursorWhere(parsed).id;
     const rows = await this.prisma.vectorStoreFile.findMany({
       where: { ...where, ...(parsed.filter === undefined ? {} : { status: parsed.filter }), ...(cursor === undefined ? {} : { file_id: cursor }) },
@@ -514,7 +535,10 @@ export class VectorStoreService {
       const row = byId.get(id);
       if (!row || (actor.keyHash !== null && row.owner_key_hash !== actor.keyHash)) throw fileNotFound(id, field);
       if (row.purpose !== "assistants" && row.purpose !== "user_data") {
-        throw new BadRequestError(`${field}: file "${id}" was uploaded with purpose "${row.purpose}"; vector stores take files uploaded with purpose "assistants".`, { param: field, code: "invalid_file_purpose" });
+        throw new BadRequestError(
+          `${field}: file "${id}" was uploaded with purpose "${row.purpose}"; vector stores take files uploaded with purpose "assistants".`,
+          { param: field, code: "invalid_file_purpose" },
+        );
       }
     });
     return unique;
@@ -604,7 +628,10 @@ export class VectorStoreService {
     const now = this.clock();
     await this.prisma.$transaction([
       this.prisma.fileBatch.update({ where: { id: batchId }, data: { cancelled_at: now } }),
-      this.prisma.vectorStoreFile.updateMany({ where: { batch_id: batchId, vector_store_id: storeId, status: "in_progress" }, data: { status: "cancelled", updated_at: now } }),
+      this.prisma.vectorStoreFile.updateMany({
+        where: { batch_id: batchId, vector_store_id: storeId, status: "in_progress" },
+        data: { status: "cancelled", updated_at: now },
+      }),
     ]);
     return this.getBatch(storeId, batchId);
   }
@@ -617,7 +644,8 @@ export class VectorStoreService {
 
   private async batchRow(storeId: string, batchId: string) {
     const row = await this.prisma.fileBatch.findUnique({ where: { id: batchId } });
-    if (!row || row.vector_store_id !== storeId) throw new NotFoundError(`No file batch "${batchId}" in vector store "${storeId}".`, { param: "batch_id", code: "file_batch_not_found" });
+    if (!row || row.vector_store_id !== storeId)
+      throw new NotFoundError(`No file batch "${batchId}" in vector store "${storeId}".`, { param: "batch_id", code: "file_batch_not_found" });
     return row;
   }
 }
@@ -652,7 +680,17 @@ function page<T extends { id: string }>(rows: T[], params: ListParams): ListPage
 }
 
 function toFileObject(row: { id: string; bytes: number; created_at: Date; filename: string; purpose: string }): FileObject {
-  return { id: row.id, object: "file", bytes: row.bytes, created_at: unixSeconds(row.created_at), filename: row.filename, purpose: row.purpose, status: "processed", expires_at: null, status_details: null };
+  return {
+    id: row.id,
+    object: "file",
+    bytes: row.bytes,
+    created_at: unixSeconds(row.created_at),
+    filename: row.filename,
+    purpose: row.purpose,
+    status: "processed",
+    expires_at: null,
+    status_details: null,
+  };
 }
 
 function toStoreFileObject(row: StoreFileRow): VectorStoreFileObject {

@@ -51,7 +51,14 @@ export class FakeEmbeddingServer {
         const raw = Buffer.concat(chunks).toString("utf8");
         const isJson = raw !== "" && !String(request.headers["content-type"] ?? "").includes("x-www-form-urlencoded");
         const body = isJson ? (JSON.parse(raw) as RecordedRequest["body"]) : {};
-        const recorded: RecordedRequest = { method: request.method ?? "", url: request.url ?? "", headers: request.headers, clientPort: request.socket.remotePort, body, rawBody: raw };
+        const recorded: RecordedRequest = {
+          method: request.method ?? "",
+          url: request.url ?? "",
+          headers: request.headers,
+          clientPort: request.socket.remotePort,
+          body,
+          rawBody: raw,
+        };
         this.requests.push(recorded);
         const action = this.#script.shift() ?? this.responder?.(recorded) ?? this.success(body);
         if (action === "hang") return;
@@ -81,7 +88,9 @@ export class FakeEmbeddingServer {
 
   /** Every text embedded so far, in arrival order. */
   get inputs(): string[] {
-    return this.requests.flatMap((request) => (Array.isArray(request.body.input) ? (request.body.input as string[]) : request.body.input === undefined ? [] : [String(request.body.input)]));
+    return this.requests.flatMap((request) =>
+      Array.isArray(request.body.input) ? (request.body.input as string[]) : request.body.input === undefined ? [] : [String(request.body.input)],
+    );
   }
 
   /** The OpenAI-style base URL (`…/v1`) to configure as `api_base`. */

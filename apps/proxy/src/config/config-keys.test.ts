@@ -13,8 +13,12 @@ function failure(run: () => unknown): VsError {
 }
 
 const parse = (raw: Record<string, unknown>, env: Record<string, string | undefined> = {}) => parseProxyConfig(raw, { source: "config.yaml", env });
-const store = (params: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) => ({ vector_store_registry: [{ vector_store_name: "kb", litellm_params: { vector_store_id: "c", ...params }, ...entry }] });
-const model = (params: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) => ({ model_list: [{ model_name: "m", litellm_params: { model: "openai/text-embedding-3-small", ...params }, ...entry }] });
+const store = (params: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) => ({
+  vector_store_registry: [{ vector_store_name: "kb", litellm_params: { vector_store_id: "c", ...params }, ...entry }],
+});
+const model = (params: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) => ({
+  model_list: [{ model_name: "m", litellm_params: { model: "openai/text-embedding-3-small", ...params }, ...entry }],
+});
 
 describe("config keys", () => {
   it("stops on a misspelt key at every level, naming the path and the closest known name", () => {
@@ -26,7 +30,10 @@ describe("config keys", () => {
       [model({ api_bse: "http://x" }), "model_list[0].litellm_params.api_bse: unknown key; did you mean api_base?"],
       [model({ rpn: 10 }), "model_list[0].litellm_params.rpn: unknown key; did you mean rpm?"],
       [store({}, { vector_store_descripton: "x" }), "vector_store_registry[0].vector_store_descripton: unknown key; did you mean vector_store_description?"],
-      [store({ litellm_embedding_config: { api_vesion: "1" } }), "vector_store_registry[0].litellm_params.litellm_embedding_config.api_vesion: unknown key; did you mean api_version?"],
+      [
+        store({ litellm_embedding_config: { api_vesion: "1" } }),
+        "vector_store_registry[0].litellm_params.litellm_embedding_config.api_vesion: unknown key; did you mean api_version?",
+      ],
     ];
     for (const [raw, message] of cases) {
       const error = failure(() => parse(raw));
@@ -51,7 +58,9 @@ describe("config keys", () => {
       mcp_servers: {},
       general_settings: { master_key: "sk-12345678", alerting: ["slack"], store_model_in_db: true, database_connection_pool_limit: 10 },
       ...model({ rpm: 10, tpm: 1000, timeout: 30, max_retries: 2 }, { model_info: { mode: "embedding", base_model: "x" } }),
-      vector_store_registry: [{ vector_store_name: "kb", vector_store_metadata: {}, litellm_params: { vector_store_id: "c", tpm: 5, milvus_text_field: "text" } }],
+      vector_store_registry: [
+        { vector_store_name: "kb", vector_store_metadata: {}, litellm_params: { vector_store_id: "c", tpm: 5, milvus_text_field: "text" } },
+      ],
     });
     expect(ignoredKeys).toEqual([
       "litellm_settings",
@@ -75,13 +84,18 @@ describe("config keys", () => {
   });
 
   it("does not resolve os.environ references in dropped keys, only in kept ones", () => {
-    const raw = { litellm_settings: { cache_params: { password: "os.environ/REDIS_PASSWORD_NOT_SET" } }, general_settings: { master_key: "os.environ/KEY_FOR_TEST" } };
+    const raw = {
+      litellm_settings: { cache_params: { password: "os.environ/REDIS_PASSWORD_NOT_SET" } },
+      general_settings: { master_key: "os.environ/KEY_FOR_TEST" },
+    };
     expect(parse(raw, { KEY_FOR_TEST: "sk-from-env-0001" }).config.general_settings.master_key).toBe("sk-from-env-0001");
     expect(failure(() => parse(raw)).message).toContain("general_settings.master_key references environment variable KEY_FOR_TEST");
   });
 
   it("refuses LiteLLM store keys whose meaning dropping would change, saying what vs reads instead", () => {
-    expect(failure(() => parse(store({ milvus_db_name: "other" }))).message).toBe("Invalid config config.yaml: vector_store_registry[0].litellm_params.milvus_db_name: not supported; vs reads the database from dbName");
+    expect(failure(() => parse(store({ milvus_db_name: "other" }))).message).toBe(
+      "Invalid config config.yaml: vector_store_registry[0].litellm_params.milvus_db_name: not supported; vs reads the database from dbName",
+    );
     expect(failure(() => parse(store({ litellm_credential_name: "milvus" }))).message).toContain("vs does not read credential_list");
   });
 

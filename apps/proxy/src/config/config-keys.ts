@@ -48,7 +48,8 @@ export function checkConfigKeys(input: Record<string, unknown>, level: ConfigKey
       if (used.has(key)) {
         const child = at.children?.[key];
         if (child === undefined) out[key] = value;
-        else if ("each" in child) out[key] = Array.isArray(value) ? value.map((item, index) => (isRecord(item) ? visit(item, child.each, [...path, key, index]) : item)) : value;
+        else if ("each" in child)
+          out[key] = Array.isArray(value) ? value.map((item, index) => (isRecord(item) ? visit(item, child.each, [...path, key, index]) : item)) : value;
         else out[key] = isRecord(value) ? visit(value, child, [...path, key]) : value;
       } else if (litellm.has(key)) {
         ignored.push(keyPath);
@@ -67,7 +68,10 @@ export function checkConfigKeys(input: Record<string, unknown>, level: ConfigKey
 
   const value = visit(input, level, []);
   if (problems.length > 0) {
-    throw new ConfigurationError(`Invalid config ${source}: ${problems.map((problem) => problem.message).join("; ")}`, { code: "invalid_config", param: problems[0]!.path });
+    throw new ConfigurationError(`Invalid config ${source}: ${problems.map((problem) => problem.message).join("; ")}`, {
+      code: "invalid_config",
+      param: problems[0]!.path,
+    });
   }
   return { value, ignored };
 }

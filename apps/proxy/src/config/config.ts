@@ -39,7 +39,10 @@ export type VectorStoreEntry = z.infer<typeof vectorStoreEntrySchema>;
 export const modelEntrySchema = z.strictObject({
   model_name: z.string().min(1),
   litellm_params: z.object({ model: z.string().min(1) }).and(embeddingConfigSchema),
-  model_info: z.object({ input_cost_per_token: z.number().min(0).optional() }).catchall(z.unknown()).optional(),
+  model_info: z
+    .object({ input_cost_per_token: z.number().min(0).optional() })
+    .catchall(z.unknown())
+    .optional(),
 });
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 
@@ -51,8 +54,25 @@ export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export const guardrailEntrySchema = z.strictObject({
   guardrail_name: z.string().min(1),
   litellm_params: z.discriminatedUnion("guardrail", [
-    z.strictObject({ guardrail: z.literal("block_patterns"), patterns: z.array(z.string().min(1)).min(1), flags: z.string().regex(/^[imsu]*$/, "only i, m, s, u").default("i"), vector_stores: z.array(z.string()).optional() }),
-    z.strictObject({ guardrail: z.literal("redact_patterns"), patterns: z.array(z.string().min(1)).min(1), flags: z.string().regex(/^[imsu]*$/, "only i, m, s, u").default("i"), replacement: z.string().default("[REDACTED]"), vector_stores: z.array(z.string()).optional() }),
+    z.strictObject({
+      guardrail: z.literal("block_patterns"),
+      patterns: z.array(z.string().min(1)).min(1),
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/, "only i, m, s, u")
+        .default("i"),
+      vector_stores: z.array(z.string()).optional(),
+    }),
+    z.strictObject({
+      guardrail: z.literal("redact_patterns"),
+      patterns: z.array(z.string().min(1)).min(1),
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/, "only i, m, s, u")
+        .default("i"),
+      replacement: z.string().default("[REDACTED]"),
+      vector_stores: z.array(z.string()).optional(),
+    }),
     z.strictObject({ guardrail: z.literal("max_query_length"), max_characters: z.number().int().min(1), vector_stores: z.array(z.string()).optional() }),
   ]),
 });
@@ -95,51 +115,66 @@ export type TracingSettings = z.infer<typeof tracingSettingsSchema>;
  */
 export const SHORT_MASTER_KEY_LENGTH = 16;
 
-export const generalSettingsSchema = z
-  .strictObject({
-    master_key: z.string().min(1, "must not be empty").optional(),
-    database_url: z.string().min(1).optional(),
-    data_dir: z.string().min(1).optional(),
-    max_request_body_bytes: z.number().int().min(1024).default(1024 * 1024),
-    passthrough_max_body_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
-    embedding_cache: embeddingCacheSettingsSchema.default({ enabled: true, max_entries: 1000, ttl_seconds: 3600 }),
-    cache: sharedCacheSettingsSchema.optional(),
-    /** Largest file `POST /v1/files` accepts (413 past it). */
-    max_file_upload_bytes: z.number().int().min(1024).default(64 * 1024 * 1024),
-    /** The ingestion of files attached to vector stores (a durable queue in the proxy's database). */
-    ingestion: z
-      .strictObject({
-        /** Ingest in this process; `false` for processes that only serve requests. */
-        worker: z.boolean().default(true),
-        /** Files ingested at once per process. */
-        concurrency: z.number().int().min(1).max(64).default(2),
-        /** A file whose process stopped sending heartbeats this long is taken over by another (minimum 10). */
-        heartbeat_seconds: z.number().int().min(10).max(3600).default(30),
-        /** How often an idle worker looks for work when nothing notifies it. */
-        poll_interval_seconds: z.number().min(0.5).max(60).default(2),
-        /** How often stale jobs are looked for. */
-        supervise_interval_seconds: z.number().int().min(1).max(600).default(10),
-      })
-      .default({ worker: true, concurrency: 2, heartbeat_seconds: 30, poll_interval_seconds: 2, supervise_interval_seconds: 10 }),
-    /**
-     * Stores created with `expires_after` answer `status: "expired"` and refuse searches once it runs out; ingestion
-     * processes delete them (and what vs created for them) `grace_seconds` later, looking every `sweep_interval_seconds`.
-     */
-    expired_vector_stores: z
-      .strictObject({
-        sweep_interval_seconds: z.number().min(1).max(86_400).default(3600),
-        grace_seconds: z.number().int().min(0).default(7 * 86_400),
-      })
-      .default({ sweep_interval_seconds: 3600, grace_seconds: 7 * 86_400 }),
-    /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
-    auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
-    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    /** On SIGTERM/SIGINT: how long requests in flight may take to finish before the process exits anyway. */
-    graceful_shutdown_timeout_seconds: z.number().positive().max(3600).default(10),
-    metrics: metricsSettingsSchema.default({ enabled: true }),
-    /** Traces are configured by the standard OTEL_* environment variables; this only says what spans may carry. */
-    tracing: tracingSettingsSchema.default({ record_query_text: false }),
-  });
+export const generalSettingsSchema = z.strictObject({
+  master_key: z.string().min(1, "must not be empty").optional(),
+  database_url: z.string().min(1).optional(),
+  data_dir: z.string().min(1).optional(),
+  max_request_body_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  passthrough_max_body_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
+  embedding_cache: embeddingCacheSettingsSchema.default({ enabled: true, max_entries: 1000, ttl_seconds: 3600 }),
+  cache: sharedCacheSettingsSchema.optional(),
+  /** Largest file `POST /v1/files` accepts (413 past it). */
+  max_file_upload_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
+  /** The ingestion of files attached to vector stores (a durable queue in the proxy's database). */
+  ingestion: z
+    .strictObject({
+      /** Ingest in this process; `false` for processes that only serve requests. */
+      worker: z.boolean().default(true),
+      /** Files ingested at once per process. */
+      concurrency: z.number().int().min(1).max(64).default(2),
+      /** A file whose process stopped sending heartbeats this long is taken over by another (minimum 10). */
+      heartbeat_seconds: z.number().int().min(10).max(3600).default(30),
+      /** How often an idle worker looks for work when nothing notifies it. */
+      poll_interval_seconds: z.number().min(0.5).max(60).default(2),
+      /** How often stale jobs are looked for. */
+      supervise_interval_seconds: z.number().int().min(1).max(600).default(10),
+    })
+    .default({ worker: true, concurrency: 2, heartbeat_seconds: 30, poll_interval_seconds: 2, supervise_interval_seconds: 10 }),
+  /**
+   * Stores created with `expires_after` answer `status: "expired"` and refuse searches once it runs out; ingestion
+   * processes delete them (and what vs created for them) `grace_seconds` later, looking every `sweep_interval_seconds`.
+   */
+  expired_vector_stores: z
+    .strictObject({
+      sweep_interval_seconds: z.number().min(1).max(86_400).default(3600),
+      grace_seconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(7 * 86_400),
+    })
+    .default({ sweep_interval_seconds: 3600, grace_seconds: 7 * 86_400 }),
+  /** How long a key check or an index lookup may be served from memory (ms); deletions reach every process within it. */
+  auth_cache_ttl_ms: z.number().int().min(0).max(60_000).default(2_000),
+  log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** On SIGTERM/SIGINT: how long requests in flight may take to finish before the process exits anyway. */
+  graceful_shutdown_timeout_seconds: z.number().positive().max(3600).default(10),
+  metrics: metricsSettingsSchema.default({ enabled: true }),
+  /** Traces are configured by the standard OTEL_* environment variables; this only says what spans may carry. */
+  tracing: tracingSettingsSchema.default({ record_query_text: false }),
+});
 // LiteLLM's other general_settings are dropped before parsing (see parseProxyConfig), never accepted silently.
 export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
 
@@ -156,16 +191,30 @@ export const proxyConfigSchema = z
     const names = new Map<string, number>();
     config.vector_store_registry.forEach((entry, index) => {
       const previous = names.get(entry.vector_store_name);
-      if (previous !== undefined) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_name"], message: `"${entry.vector_store_name}" is already used by vector_store_registry[${previous}]` });
+      if (previous !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vector_store_registry", index, "vector_store_name"],
+          message: `"${entry.vector_store_name}" is already used by vector_store_registry[${previous}]`,
+        });
       names.set(entry.vector_store_name, index);
     });
     const templates = config.vector_store_registry.flatMap((entry, index) => (entry.vector_store_template === true ? [index] : []));
     for (const index of templates.slice(1)) {
-      ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "vector_store_template"], message: `only one entry may be the template; vector_store_registry[${templates[0]}] already is` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["vector_store_registry", index, "vector_store_template"],
+        message: `only one entry may be the template; vector_store_registry[${templates[0]}] already is`,
+      });
     }
     config.vector_store_registry.forEach((entry, index) => {
       const clash = names.get(entry.litellm_params.vector_store_id);
-      if (clash !== undefined && clash !== index) ctx.addIssue({ code: "custom", path: ["vector_store_registry", index, "litellm_params", "vector_store_id"], message: `"${entry.litellm_params.vector_store_id}" is the vector_store_name of vector_store_registry[${clash}]` });
+      if (clash !== undefined && clash !== index)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vector_store_registry", index, "litellm_params", "vector_store_id"],
+          message: `"${entry.litellm_params.vector_store_id}" is the vector_store_name of vector_store_registry[${clash}]`,
+        });
     });
     config.guardrails.forEach((entry, index) => {
       const params = entry.litellm_params;
@@ -174,13 +223,18 @@ export const proxyConfigSchema = z
         try {
           new RegExp(pattern, params.flags);
         } catch (error) {
-          ctx.addIssue({ code: "custom", path: ["guardrails", index, "litellm_params", "patterns", position], message: `not a valid regular expression: ${(error as Error).message}` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["guardrails", index, "litellm_params", "patterns", position],
+            message: `not a valid regular expression: ${(error as Error).message}`,
+          });
         }
       });
     });
     const models = new Set<string>();
     config.model_list.forEach((entry, index) => {
-      if (models.has(entry.model_name)) ctx.addIssue({ code: "custom", path: ["model_list", index, "model_name"], message: `"${entry.model_name}" is listed twice` });
+      if (models.has(entry.model_name))
+        ctx.addIssue({ code: "custom", path: ["model_list", index, "model_name"], message: `"${entry.model_name}" is listed twice` });
       models.add(entry.model_name);
     });
   });

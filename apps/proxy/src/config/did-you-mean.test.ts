@@ -14,7 +14,11 @@ describe("editDistance", () => {
   });
 
   it("is symmetric", () => {
-    for (const [a, b] of [["flaw", "lawn"], ["gumbo", "gambol"], ["abcdef", "badcfe"]] as const) {
+    for (const [a, b] of [
+      ["flaw", "lawn"],
+      ["gumbo", "gambol"],
+      ["abcdef", "badcfe"],
+    ] as const) {
       expect(editDistance(a, b)).toBe(editDistance(b, a));
     }
   });

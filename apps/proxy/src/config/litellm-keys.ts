@@ -207,7 +207,16 @@ export const LITELLM_MODEL_PARAMS_KEYS: readonly string[] = [
 export const LITELLM_VECTOR_STORE_ENTRY_KEYS: readonly string[] = ["vector_store_metadata"];
 
 /** `litellm_params` of a `vector_store_registry` entry: LiteLLM's generic deployment knobs vs does not apply. */
-export const LITELLM_VECTOR_STORE_PARAMS_KEYS: readonly string[] = ["tpm", "rpm", "timeout", "max_retries", "num_retries", "tags", "max_budget", "budget_duration"];
+export const LITELLM_VECTOR_STORE_PARAMS_KEYS: readonly string[] = [
+  "tpm",
+  "rpm",
+  "timeout",
+  "max_retries",
+  "num_retries",
+  "tags",
+  "max_budget",
+  "budget_duration",
+];
 
 /**
  * LiteLLM keys whose meaning cannot be dropped without changing what a request does (another database, other

@@ -24,7 +24,8 @@ export function authenticate(options: { masterKeyDigest: Buffer; virtualKeys: Vi
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw new UnauthorizedError("Missing API key. Send 'Authorization: Bearer <key>'.", "missing_api_key");
     // Node's parser refuses a NUL in a header; this keeps the rule where the app runs on another server.
-    if (token.includes("\u0000")) throw new BadRequestError("Authorization: contains a NUL character, which no key contains.", { param: "Authorization", code: "invalid_character" });
+    if (token.includes("\u0000"))
+      throw new BadRequestError("Authorization: contains a NUL character, which no key contains.", { param: "Authorization", code: "invalid_character" });
     if (matchesDigest(token, masterKeyDigest)) {
       c.set("caller", { kind: "master", alias: "master" });
     } else {

@@ -80,7 +80,8 @@ export async function readJsonObject(c: Context<Env>, limitBytes: number, option
   } catch (error) {
     throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
   return value as Record<string, unknown>;
 }
 

@@ -6,7 +6,11 @@ import type { ErrorBody } from "@vs/core";
 /** Node's HTTP parser codes (llhttp `HPE_*`, plus Node's own) → what the client is told. */
 const ANSWERS: Record<string, { status: number; code: string; message: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, code: "headers_too_large", message: "The request's headers are larger than the server accepts." },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, code: "chunk_extensions_too_large", message: "The request's chunk extensions are larger than the server accepts." },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    code: "chunk_extensions_too_large",
+    message: "The request's chunk extensions are larger than the server accepts.",
+  },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: "request_timeout", message: "The request was not received in time." },
   HPE_INVALID_METHOD: { status: 400, code: "invalid_method", message: "The request's method is not one HTTP defines." },
 };

@@ -24,7 +24,8 @@ export function errorResponse(error: unknown, c: Context<Env>): Response {
     const forVirtualKey = (c.get("caller") as { kind: string } | undefined)?.kind !== "master";
     const isVectorStoreFailure = (error as { upstream?: unknown }).upstream === "vector_store";
     if (error.status >= 500) c.get("logger")?.warn({ err_code: error.code, err_message: error.message }, "upstream or service failure");
-    else if (isVectorStoreFailure && forVirtualKey) c.get("logger")?.info({ err_code: error.code, err_message: error.message }, "vector store refused the request");
+    else if (isVectorStoreFailure && forVirtualKey)
+      c.get("logger")?.info({ err_code: error.code, err_message: error.message }, "vector store refused the request");
     const body = error.toBody();
     if (isVectorStoreFailure && forVirtualKey) {
       const concealed = (c.get("concealed") as Concealment[] | undefined) ?? [];
@@ -38,7 +39,9 @@ export function errorResponse(error: unknown, c: Context<Env>): Response {
   }
   c.get("logger")?.error({ err: error }, "unhandled error");
   if (record) record.error_code = "internal_error";
-  const body: ErrorBody = { error: { message: "Internal server error. The gateway logged the details.", type: "internal_error", param: null, code: "internal_error" } };
+  const body: ErrorBody = {
+    error: { message: "Internal server error. The gateway logged the details.", type: "internal_error", param: null, code: "internal_error" },
+  };
   return c.json(body, 500);
 }
 
@@ -55,7 +58,10 @@ function upstreamFailure(error: VsError): { upstream: string; code: string } | u
  * collections are really called. Milvus's own words are kept only for a request it found invalid (the caller can fix
  * it), with the concealed names replaced.
  */
-function publicVectorStoreMessage(error: VsError & { upstreamCode?: string | null; upstreamMessage?: string | null }, concealed: readonly Concealment[]): string {
+function publicVectorStoreMessage(
+  error: VsError & { upstreamCode?: string | null; upstreamMessage?: string | null },
+  concealed: readonly Concealment[],
+): string {
   if (error.status === 504) return "The vector store did not answer in time.";
   const upstreamCode = error.upstreamCode ?? null;
   const upstreamMessage = error.upstreamMessage ?? null;
@@ -72,7 +78,9 @@ function publicVectorStoreMessage(error: VsError & { upstreamCode?: string | nul
     case 429:
       return `The vector store is rate limiting requests${milvusCode}; retry later.`;
     default:
-      return upstreamCode === null ? "The vector store could not be reached or gave no usable answer." : `The vector store answered with an error${milvusCode}.`;
+      return upstreamCode === null
+        ? "The vector store could not be reached or gave no usable answer."
+        : `The vector store answered with an error${milvusCode}.`;
   }
 }
 

@@ -24,16 +24,23 @@ export async function readPassthroughBody(c: Context<Env>, limitBytes: number): 
   // Depth first: the scan walks any text without recursion, the parse and everything after it may recurse.
   const scan = scanJson(text, MAX_PASSTHROUGH_JSON_DEPTH);
   if (scan.tooDeepAt !== undefined) {
-    throw new BadRequestError(`${scan.tooDeepAt}: the body nests deeper than ${MAX_PASSTHROUGH_JSON_DEPTH} levels here.`, { param: scan.tooDeepAt, code: "json_too_deep" });
+    throw new BadRequestError(`${scan.tooDeepAt}: the body nests deeper than ${MAX_PASSTHROUGH_JSON_DEPTH} levels here.`, {
+      param: scan.tooDeepAt,
+      code: "json_too_deep",
+    });
   }
   let value: unknown;
   try {
     value = parseJsonExact(text, "raw", scan.hasUnsafeInteger);
   } catch (error) {
-    if (error instanceof UnsafeIntegerUnsupportedError) throw new BadRequestError(`The request body holds an integer beyond 2^53, which this gateway's Node.js cannot keep exact: ${error.message}.`, { code: "unsafe_integer" });
+    if (error instanceof UnsafeIntegerUnsupportedError)
+      throw new BadRequestError(`The request body holds an integer beyond 2^53, which this gateway's Node.js cannot keep exact: ${error.message}.`, {
+        code: "unsafe_integer",
+      });
     throw new BadRequestError(`The request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
   return { body: value as Record<string, unknown>, topLevelKeys: scan.topLevelKeys };
 }
 

@@ -61,9 +61,19 @@ export function enforceKeyLimits(options: KeyLimitOptions): MiddlewareHandler<En
       await next();
     } finally {
       // Off the answer's path: the slot and the token count are settled once the response is on its way.
-      if (admission.leaseId !== null) rateLimits.release(admission.leaseId).catch((error: unknown) => logger.warn({ err_message: (error as Error).message }, "could not release a max_parallel_requests slot; it expires on its own"));
+      if (admission.leaseId !== null)
+        rateLimits
+          .release(admission.leaseId)
+          .catch((error: unknown) =>
+            logger.warn({ err_message: (error as Error).message }, "could not release a max_parallel_requests slot; it expires on its own"),
+          );
       const tokens = c.get("record").embedding_tokens ?? 0;
-      if (limits.tpm_limit !== null && tokens > 0) rateLimits.addTokens(caller.token, tokens).catch((error: unknown) => logger.warn({ err_message: (error as Error).message, key_alias: caller.alias }, "could not count embedding tokens toward tpm_limit"));
+      if (limits.tpm_limit !== null && tokens > 0)
+        rateLimits
+          .addTokens(caller.token, tokens)
+          .catch((error: unknown) =>
+            logger.warn({ err_message: (error as Error).message, key_alias: caller.alias }, "could not count embedding tokens toward tpm_limit"),
+          );
     }
   };
 }

@@ -58,7 +58,12 @@ export class RedisRateLimits implements RateLimitStore {
 
   constructor(options: { url: string; keyPrefix: string; onError?: (error: Error) => void }) {
     this.#prefix = options.keyPrefix;
-    this.#client = createClient({ url: options.url, disableOfflineQueue: true, maintNotifications: "disabled", socket: { connectTimeout: COMMAND_TIMEOUT_MS } });
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      maintNotifications: "disabled",
+      socket: { connectTimeout: COMMAND_TIMEOUT_MS },
+    });
     this.#client.on("error", (error: Error) => options.onError?.(error));
   }
 
@@ -71,7 +76,9 @@ export class RedisRateLimits implements RateLimitStore {
       this.#connecting ??= this.#client.connect();
       await this.#connecting;
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS)));
+      const timeout = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS)),
+      );
       try {
         return await Promise.race([body(this.#client), timeout]);
       } finally {
@@ -79,19 +86,39 @@ export class RedisRateLimits implements RateLimitStore {
       }
     } catch (error) {
       // No cause, no URL: the client's messages may quote the address with its password.
-      throw new ServiceUnavailableError(`Rate limits could not be checked: Redis did not answer (${(error as { code?: string }).code ?? "unavailable"}).`, { code: "rate_limit_store_unavailable" });
+      throw new ServiceUnavailableError(`Rate limits could not be checked: Redis did not answer (${(error as { code?: string }).code ?? "unavailable"}).`, {
+        code: "rate_limit_store_unavailable",
+      });
     }
   }
 
   async admit(token: string, limits: RequestLimits, leaseMs: number): Promise<Admission> {
     const leaseId = randomUUID();
     const reply = (await this.#run((client) =>
-      client.eval(ADMIT, { keys: [this.#base(token)], arguments: [String(limits.rpm_limit ?? -1), String(limits.tpm_limit ?? -1), String(limits.max_parallel_requests ?? -1), String(leaseMs), leaseId] }),
+      client.eval(ADMIT, {
+        keys: [this.#base(token)],
+        arguments: [String(limits.rpm_limit ?? -1), String(limits.tpm_limit ?? -1), String(limits.max_parallel_requests ?? -1), String(leaseMs), leaseId],
+      }),
     )) as [number, string, number, number, number, number];
-    const [admitted, limit, current, retryAfterMs, requests, tokens] = reply.map((value, index) => (index === 1 ? String(value) : Number(value))) as [number, string, number, number, number, number];
+    const [admitted, limit, current, retryAfterMs, requests, tokens] = reply.map((value, index) => (index === 1 ? String(value) : Number(value))) as [
+      number,
+      string,
+      number,
+      number,
+      number,
+      number,
+    ];
     const remainingRequests = limits.rpm_limit === null ? null : Math.max(0, limits.rpm_limit - requests);
     const remainingTokens = limits.tpm_limit === null ? null : Math.max(0, limits.tpm_limit - tokens);
-    if (admitted !== 1) return { admitted: false, limit: limit as "rpm_limit" | "tpm_limit" | "max_parallel_requests", current, retryAfterMs, remainingRequests, remainingTokens };
+    if (admitted !== 1)
+      return {
+        admitted: false,
+        limit: limit as "rpm_limit" | "tpm_limit" | "max_parallel_requests",
+        current,
+        retryAfterMs,
+        remainingRequests,
+        remainingTokens,
+      };
     if (limits.max_parallel_requests === null) return { admitted: true, leaseId: null, remainingRequests, remainingTokens };
     this.#leases.set(leaseId, token);
     return { admitted: true, leaseId, remainingRequests, remainingTokens };

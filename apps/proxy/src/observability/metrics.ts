@@ -26,19 +26,78 @@ export class GatewayMetrics {
     const registers = [this.registry];
     // Seconds, from 1 ms to 10 s: a gateway's own time is sub-millisecond, an embedding call tens to hundreds of ms.
     const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-    this.requests = new Counter({ name: "vs_http_requests_total", help: "Requests answered, by route pattern, method, status, vector store and key alias.", labelNames: ["route", "method", "status", "vector_store", "key_alias"], registers });
-    this.requestDuration = new Histogram({ name: "vs_http_request_duration_seconds", help: "Time from receiving a request to answering it.", labelNames: ["route", "method"], buckets, registers });
-    this.gatewayDuration = new Histogram({ name: "vs_gateway_duration_seconds", help: "The gateway's own share of a search: total minus embedding and vector store time.", labelNames: ["route"], buckets, registers });
-    this.embeddingDuration = new Histogram({ name: "vs_embedding_duration_seconds", help: "Time to embed a search's query (cache hits included).", labelNames: ["vector_store"], buckets, registers });
-    this.vectorStoreDuration = new Histogram({ name: "vs_vector_store_duration_seconds", help: "Time spent waiting on the vector store.", labelNames: ["vector_store"], buckets, registers });
-    this.embeddingTokens = new Counter({ name: "vs_embedding_tokens_total", help: "Tokens the embedding model was billed for.", labelNames: ["vector_store", "key_alias"], registers });
-    this.embeddingCost = new Counter({ name: "vs_embedding_cost_usd_total", help: "Cost of those tokens, in US dollars.", labelNames: ["vector_store", "key_alias"], registers });
+    this.requests = new Counter({
+      name: "vs_http_requests_total",
+      help: "Requests answered, by route pattern, method, status, vector store and key alias.",
+      labelNames: ["route", "method", "status", "vector_store", "key_alias"],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: "vs_http_request_duration_seconds",
+      help: "Time from receiving a request to answering it.",
+      labelNames: ["route", "method"],
+      buckets,
+      registers,
+    });
+    this.gatewayDuration = new Histogram({
+      name: "vs_gateway_duration_seconds",
+      help: "The gateway's own share of a search: total minus embedding and vector store time.",
+      labelNames: ["route"],
+      buckets,
+      registers,
+    });
+    this.embeddingDuration = new Histogram({
+      name: "vs_embedding_duration_seconds",
+      help: "Time to embed a search's query (cache hits included).",
+      labelNames: ["vector_store"],
+      buckets,
+      registers,
+    });
+    this.vectorStoreDuration = new Histogram({
+      name: "vs_vector_store_duration_seconds",
+      help: "Time spent waiting on the vector store.",
+      labelNames: ["vector_store"],
+      buckets,
+      registers,
+    });
+    this.embeddingTokens = new Counter({
+      name: "vs_embedding_tokens_total",
+      help: "Tokens the embedding model was billed for.",
+      labelNames: ["vector_store", "key_alias"],
+      registers,
+    });
+    this.embeddingCost = new Counter({
+      name: "vs_embedding_cost_usd_total",
+      help: "Cost of those tokens, in US dollars.",
+      labelNames: ["vector_store", "key_alias"],
+      registers,
+    });
     this.embeddingCacheHits = new Counter({ name: "vs_embedding_cache_hits_total", help: "Query embeddings answered from the embedding cache.", registers });
     this.embeddingCacheMisses = new Counter({ name: "vs_embedding_cache_misses_total", help: "Query embeddings the cache did not hold.", registers });
-    this.upstreamErrors = new Counter({ name: "vs_upstream_errors_total", help: "Failures of an upstream (embedding model, vector store), by the upstream's own code.", labelNames: ["upstream", "code"], registers });
-    this.rateLimitRejections = new Counter({ name: "vs_rate_limit_rejections_total", help: "Requests refused with 429 by a key's rpm_limit, tpm_limit or max_parallel_requests.", labelNames: ["limit", "key_alias"], registers });
-    this.budgetRejections = new Counter({ name: "vs_budget_rejections_total", help: "Requests refused because the key's max_budget was spent.", labelNames: ["key_alias"], registers });
-    this.softBudgetCrossings = new Counter({ name: "vs_soft_budget_crossings_total", help: "Times a key's spend crossed its soft_budget (once per budget window).", labelNames: ["key_alias"], registers });
+    this.upstreamErrors = new Counter({
+      name: "vs_upstream_errors_total",
+      help: "Failures of an upstream (embedding model, vector store), by the upstream's own code.",
+      labelNames: ["upstream", "code"],
+      registers,
+    });
+    this.rateLimitRejections = new Counter({
+      name: "vs_rate_limit_rejections_total",
+      help: "Requests refused with 429 by a key's rpm_limit, tpm_limit or max_parallel_requests.",
+      labelNames: ["limit", "key_alias"],
+      registers,
+    });
+    this.budgetRejections = new Counter({
+      name: "vs_budget_rejections_total",
+      help: "Requests refused because the key's max_budget was spent.",
+      labelNames: ["key_alias"],
+      registers,
+    });
+    this.softBudgetCrossings = new Counter({
+      name: "vs_soft_budget_crossings_total",
+      help: "Times a key's spend crossed its soft_budget (once per budget window).",
+      labelNames: ["key_alias"],
+      registers,
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 

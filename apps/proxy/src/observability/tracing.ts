@@ -23,7 +23,10 @@ let active: ActiveTracing | null = null;
 /** OTEL_TRACES_EXPORTER (not `none`) or an OTLP endpoint, and the SDK not disabled. */
 export function tracingConfigured(env: Record<string, string | undefined>): boolean {
   if (env["OTEL_SDK_DISABLED"]?.trim().toLowerCase() === "true") return false;
-  const exporters = (env["OTEL_TRACES_EXPORTER"] ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const exporters = (env["OTEL_TRACES_EXPORTER"] ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (exporters.length > 0) return exporters.some((name) => name !== "none");
   return Boolean(env["OTEL_EXPORTER_OTLP_ENDPOINT"] || env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 }
@@ -37,7 +40,11 @@ export interface TracingHandle {
  * Starts the SDK once per process (the tracer provider is global). The SDK reads its exporter, endpoint, headers,
  * protocol, sampler and resource from `process.env`, as every OpenTelemetry SDK does.
  */
-export async function startTracing(options: { env: Record<string, string | undefined>; recordQueryText: boolean; logger: Logger }): Promise<TracingHandle | null> {
+export async function startTracing(options: {
+  env: Record<string, string | undefined>;
+  recordQueryText: boolean;
+  logger: Logger;
+}): Promise<TracingHandle | null> {
   if (!tracingConfigured(options.env)) return null;
   if (active !== null) {
     active.recordQueryText = options.recordQueryText;
@@ -66,7 +73,9 @@ export async function startTracing(options: { env: Record<string, string | undef
     async shutdown() {
       diagnosticsChannel.unsubscribe("undici:request:create", onRequestCreated);
       active = null;
-      await sdk.shutdown().catch((error: unknown) => options.logger.warn({ err_message: (error as Error).message }, "OpenTelemetry: spans not exported at shutdown"));
+      await sdk
+        .shutdown()
+        .catch((error: unknown) => options.logger.warn({ err_message: (error as Error).message }, "OpenTelemetry: spans not exported at shutdown"));
     },
   };
 }
@@ -119,7 +128,11 @@ export function traceRequests(routeOf: (matched: ReadonlyArray<{ method: string;
       keys: (headers) => [...headers.keys()],
     });
     const route = routeOf(c.req.matchedRoutes);
-    const span = tracer.startSpan(`${c.req.method} ${route}`, { kind: api.SpanKind.SERVER, attributes: { "http.request.method": c.req.method, "http.route": route } }, parent);
+    const span = tracer.startSpan(
+      `${c.req.method} ${route}`,
+      { kind: api.SpanKind.SERVER, attributes: { "http.request.method": c.req.method, "http.route": route } },
+      parent,
+    );
     try {
       await api.context.with(api.trace.setSpan(parent, span), next);
     } finally {

@@ -27,7 +27,11 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
   /** LiteLLM's `spend` and `budget_reset_at`: the spend of the current budget window and when it ends. */
   async function currentBudget(info: KeyInfo): Promise<{ spend: number; budget_window_start: string; budget_reset_at: string | null }> {
     const window = budgetWindow(info);
-    return { spend: await auth.budgets.spendInWindow(info.token, window.start), budget_window_start: window.start.toISOString(), budget_reset_at: window.end?.toISOString() ?? null };
+    return {
+      spend: await auth.budgets.spendInWindow(info.token, window.start),
+      budget_window_start: window.start.toISOString(),
+      budget_reset_at: window.end?.toISOString() ?? null,
+    };
   }
 
   /** Every `allowed_vector_store_indexes[i].index_name` must be a virtual index or a registry store. */
@@ -37,9 +41,19 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
     for (const [position, grant] of grants.entries()) {
       const name = (grant as { index_name?: unknown } | null)?.index_name;
       if (typeof name !== "string" || registry.find(name)) continue;
-      if (stores?.isCreated(name) && (await stores.get(name).then(() => true, () => false))) continue;
+      if (
+        stores?.isCreated(name) &&
+        (await stores.get(name).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       if (!(await auth.indexes.get(name))) {
-        throw new BadRequestError(`allowed_vector_store_indexes[${position}].index_name: no virtual index or vector store named "${name}" (create it with POST /v1/indexes first)`, { param: `allowed_vector_store_indexes[${position}].index_name`, code: "unknown_index" });
+        throw new BadRequestError(
+          `allowed_vector_store_indexes[${position}].index_name: no virtual index or vector store named "${name}" (create it with POST /v1/indexes first)`,
+          { param: `allowed_vector_store_indexes[${position}].index_name`, code: "unknown_index" },
+        );
       }
     }
   }
@@ -98,7 +112,15 @@ export function adminRoutes(options: AdminRouteOptions): Hono<Env> {
     const body = await readJsonObject(c, maxBodyBytes, { refuseNul: true });
     const storeName = (body["litellm_params"] as { vector_store_name?: unknown } | undefined)?.vector_store_name;
     if (typeof storeName === "string" && !registry.find(storeName)) {
-      throw new BadRequestError(`litellm_params.vector_store_name: no vector store "${storeName}" in the vector_store_registry; known: ${registry.list().map((store) => store.name).join(", ") || "none"}`, { param: "litellm_params.vector_store_name", code: "unknown_vector_store" });
+      throw new BadRequestError(
+        `litellm_params.vector_store_name: no vector store "${storeName}" in the vector_store_registry; known: ${
+          registry
+            .list()
+            .map((store) => store.name)
+            .join(", ") || "none"
+        }`,
+        { param: "litellm_params.vector_store_name", code: "unknown_vector_store" },
+      );
     }
     const index = await auth.indexes.create(body as never, "master");
     indexes.forget(index.index_name);

@@ -28,7 +28,10 @@ export function fileRoutes(options: { service: VectorStoreService; maxFileBytes:
     app.post(`${prefix}/files`, async (c) => {
       const contentType = c.req.header("content-type") ?? "";
       if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
-        throw new BadRequestError("POST /v1/files takes multipart/form-data with a `file` part and a `purpose` field.", { param: "file", code: "invalid_content_type" });
+        throw new BadRequestError("POST /v1/files takes multipart/form-data with a `file` part and a `purpose` field.", {
+          param: "file",
+          code: "invalid_content_type",
+        });
       }
       const body = await readBody(c, maxFileBytes + MULTIPART_OVERHEAD_BYTES);
       let form: FormData;
@@ -40,9 +43,13 @@ export function fileRoutes(options: { service: VectorStoreService; maxFileBytes:
       const file = form.get("file");
       const purpose = form.get("purpose");
       if (!(file instanceof File)) throw new BadRequestError("file: required (a multipart file part).", { param: "file", code: "missing_required_parameter" });
-      if (typeof purpose !== "string") throw new BadRequestError("purpose: required (e.g. \"assistants\").", { param: "purpose", code: "missing_required_parameter" });
+      if (typeof purpose !== "string")
+        throw new BadRequestError('purpose: required (e.g. "assistants").', { param: "purpose", code: "missing_required_parameter" });
       if (file.size > maxFileBytes) throw new PayloadTooLargeError(maxFileBytes);
-      const created = await service.createFile({ bytes: new Uint8Array(await file.arrayBuffer()), filename: file.name, contentType: file.type, purpose }, actorOf(c.get("caller")));
+      const created = await service.createFile(
+        { bytes: new Uint8Array(await file.arrayBuffer()), filename: file.name, contentType: file.type, purpose },
+        actorOf(c.get("caller")),
+      );
       return c.json(created);
     });
     app.get(`${prefix}/files`, async (c) => c.json(await service.listFiles(queryOf(c), actorOf(c.get("caller")))));

@@ -62,13 +62,23 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     const record = c.get("record");
     record.index_name = indexName;
     if (!callerHolds(caller, indexName, route.permission)) {
-      throw new ForbiddenError(`This key has no '${route.permission}' permission on index "${indexName}".`, { param: "collectionName", code: "index_not_allowed" });
+      throw new ForbiddenError(`This key has no '${route.permission}' permission on index "${indexName}".`, {
+        param: "collectionName",
+        code: "index_not_allowed",
+      });
     }
     const index = await indexes.get(indexName);
-    if (!index) throw new NotFoundError(`No virtual index "${indexName}". An admin creates one with POST /v1/indexes.`, { param: "collectionName", code: "index_not_found" });
+    if (!index)
+      throw new NotFoundError(`No virtual index "${indexName}". An admin creates one with POST /v1/indexes.`, {
+        param: "collectionName",
+        code: "index_not_found",
+      });
     const store = registry.find(index.vector_store_name);
     if (!store || store.provider !== "milvus") {
-      throw new NotFoundError(`Virtual index "${indexName}" points at vector store "${index.vector_store_name}", which is not a Milvus store of this gateway.`, { param: "collectionName", code: "vector_store_not_found" });
+      throw new NotFoundError(
+        `Virtual index "${indexName}" points at vector store "${index.vector_store_name}", which is not a Milvus store of this gateway.`,
+        { param: "collectionName", code: "vector_store_not_found" },
+      );
     }
     record.vector_store = store.name;
 
@@ -79,7 +89,9 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
       { text: displayAddress, replacement: "the vector store" },
     ]);
     const started = performance.now();
-    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), { signal: clientSignal(c) });
+    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), {
+      signal: clientSignal(c),
+    });
     record.upstream_ms = performance.now() - started;
     if (Array.isArray(answer.data)) record.result_count = answer.data.length;
     if (answer.code !== 0 && answer.code !== 200) record.error_code = `vector_store_error:${answer.code}`;
@@ -91,6 +103,9 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
 
 /** The databases the gateway's Milvus stores are pinned to. */
 function milvusDatabases(registry: StoreRegistry): string[] {
-  const names = registry.list().filter((store) => store.provider === "milvus").map((store) => (store.prepared.options as MilvusOptions).dbName ?? DEFAULT_MILVUS_DATABASE);
+  const names = registry
+    .list()
+    .filter((store) => store.provider === "milvus")
+    .map((store) => (store.prepared.options as MilvusOptions).dbName ?? DEFAULT_MILVUS_DATABASE);
   return names.length === 0 ? [DEFAULT_MILVUS_DATABASE] : [...new Set(names)];
 }

@@ -36,7 +36,14 @@ export function searchBodySchema(provider: AnyVectorStoreProvider): z.ZodType<Se
   return schema;
 }
 
-export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreResolver | undefined; vectorStores: VectorStores; indexes: IndexLookup | null; maxBodyBytes: number; guardrails: Guardrails }): Hono<Env> {
+export function searchRoutes(options: {
+  registry: StoreRegistry;
+  stores?: StoreResolver | undefined;
+  vectorStores: VectorStores;
+  indexes: IndexLookup | null;
+  maxBodyBytes: number;
+  guardrails: Guardrails;
+}): Hono<Env> {
   const { registry, stores, vectorStores, indexes, maxBodyBytes, guardrails } = options;
   const app = new Hono<Env>();
 
@@ -47,17 +54,29 @@ export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreR
     await authorizeStore(c.get("caller"), store, "read", indexes);
     concealFromCaller(c, [{ text: store.id, replacement: store.name }]);
     const provider = store.prepared.provider;
-    const { query, filters, max_num_results, ranking_options, rewrite_query, ...callerOptions } = parseInput(searchBodySchema(provider), await readJsonObject(c, maxBodyBytes), { what: "search request" });
+    const { query, filters, max_num_results, ranking_options, rewrite_query, ...callerOptions } = parseInput(
+      searchBodySchema(provider),
+      await readJsonObject(c, maxBodyBytes),
+      { what: "search request" },
+    );
     if (rewrite_query === true) {
-      throw new BadRequestError("rewrite_query: query rewriting is not supported by this gateway (no rewriting model is configured); send the query as it should be searched.", { param: "rewrite_query", code: "unsupported_parameter" });
+      throw new BadRequestError(
+        "rewrite_query: query rewriting is not supported by this gateway (no rewriting model is configured); send the query as it should be searched.",
+        { param: "rewrite_query", code: "unsupported_parameter" },
+      );
     }
     if (!store.embeddingModel) {
-      throw new BadRequestError(`Vector store "${store.name}" has no litellm_embedding_model in its registry entry, so it cannot be searched by text.`, { param: "vector_store_id", code: "vector_store_not_searchable" });
+      throw new BadRequestError(`Vector store "${store.name}" has no litellm_embedding_model in its registry entry, so it cannot be searched by text.`, {
+        param: "vector_store_id",
+        code: "vector_store_not_searchable",
+      });
     }
     const storeGuardrails = guardrails.forStore(store.name);
     storeGuardrails.checkQuery(query);
     traceQueryText(query);
-    const callOptions = tracingActive() ? { signal: clientSignal(c), phase: searchPhaseSpans({ name: store.name, provider: provider.id }) } : { signal: clientSignal(c) };
+    const callOptions = tracingActive()
+      ? { signal: clientSignal(c), phase: searchPhaseSpans({ name: store.name, provider: provider.id }) }
+      : { signal: clientSignal(c) };
     const outcome = await vectorStores.searchStore(store.prepared, { query, filters, max_num_results, ranking_options, callerOptions }, callOptions);
 
     stores?.touch(store.id);
@@ -69,7 +88,10 @@ export function searchRoutes(options: { registry: StoreRegistry; stores?: StoreR
     const total = performance.now() - c.get("startedAt");
     const overhead = Math.max(0, total - outcome.timings.embeddingMs - outcome.timings.searchMs);
     c.header("x-vs-overhead-ms", overhead.toFixed(3));
-    c.header("server-timing", `embedding;dur=${outcome.timings.embeddingMs.toFixed(3)}, upstream;dur=${outcome.timings.searchMs.toFixed(3)}, gateway;dur=${overhead.toFixed(3)}`);
+    c.header(
+      "server-timing",
+      `embedding;dur=${outcome.timings.embeddingMs.toFixed(3)}, upstream;dur=${outcome.timings.searchMs.toFixed(3)}, gateway;dur=${overhead.toFixed(3)}`,
+    );
     return c.json(storeGuardrails.redact(outcome.page));
   };
   app.post("/v1/vector_stores/:id/search", handler);

@@ -64,7 +64,10 @@ export function vectorStoreRoutes(options: VectorStoreRouteOptions): Hono<Env> {
   async function created(c: Context<Env>, permission: Permission): Promise<string> {
     const store = await authorized(c, permission);
     if (!stores.isCreated(store.id)) {
-      throw new BadRequestError(`Vector store "${store.name}" is defined in the gateway's config (vector_store_registry); its contents are managed outside the gateway.`, { param: "vector_store_id", code: "vector_store_read_only" });
+      throw new BadRequestError(
+        `Vector store "${store.name}" is defined in the gateway's config (vector_store_registry); its contents are managed outside the gateway.`,
+        { param: "vector_store_id", code: "vector_store_read_only" },
+      );
     }
     return store.id;
   }
@@ -79,7 +82,9 @@ export function vectorStoreRoutes(options: VectorStoreRouteOptions): Hono<Env> {
     app.post(base, async (c) => {
       const caller = c.get("caller");
       if (caller.kind === "virtual" && caller.canCreateVectorStores !== true) {
-        throw new ForbiddenError("This key may not create vector stores (the admin grants it with can_create_vector_stores at /key/generate or /key/update).", { code: "vector_store_create_not_allowed" });
+        throw new ForbiddenError("This key may not create vector stores (the admin grants it with can_create_vector_stores at /key/generate or /key/update).", {
+          code: "vector_store_create_not_allowed",
+        });
       }
       const body = await readJsonObject(c, maxBodyBytes);
       const store = await service.createStore(body, actorOf(caller));
@@ -141,7 +146,7 @@ export function vectorStoreRoutes(options: VectorStoreRouteOptions): Hono<Env> {
 
     app.post(`${base}/:vector_store_id/files`, async (c) => {
       const id = await created(c, "write");
-      const file = await service.attachFile(id, await readJsonObject(c, maxBodyBytes) as never, actorOf(c.get("caller")));
+      const file = await service.attachFile(id, (await readJsonObject(c, maxBodyBytes)) as never, actorOf(c.get("caller")));
       pollHint(c, file.status);
       return c.json(file);
     });

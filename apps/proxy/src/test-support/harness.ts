@@ -10,12 +10,18 @@ export const MASTER_KEY = "sk-test-master-key-0001";
 export interface TestProxy extends RunningProxy {
   dataDir: string;
   /** fetch against the proxy with the master key (or `key`) as Bearer. */
-  call(path: string, init?: { method?: string; body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    path: string,
+    init?: { method?: string; body?: unknown; key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 
 /** Starts the real proxy on 127.0.0.1 with a YAML config, a temp data dir and a silent logger. */
-export async function startTestProxy(yaml: string, options: { env?: Record<string, string | undefined>; extra?: Partial<ProxyOptions> } = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  yaml: string,
+  options: { env?: Record<string, string | undefined>; extra?: Partial<ProxyOptions> } = {},
+): Promise<TestProxy> {
   const dataDir = await mkdtemp(join(tmpdir(), "vs-proxy-test-"));
   const env = { ...process.env, ...options.env };
   const config = parseConfigText(yaml, "test config", env);
@@ -28,10 +34,18 @@ export async function startTestProxy(yaml: string, options: { env?: Record<strin
       const key = init.key === undefined ? MASTER_KEY : init.key;
       if (key !== null) headers["authorization"] = `Bearer ${key}`;
       if (init.body !== undefined) headers["content-type"] = "application/json";
-      const response = await fetch(proxy.url + path, { method: init.method ?? (init.body === undefined ? "GET" : "POST"), headers, body: init.body === undefined ? null : typeof init.body === "string" ? init.body : JSON.stringify(init.body) });
+      const response = await fetch(proxy.url + path, {
+        method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+        headers,
+        body: init.body === undefined ? null : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
+      });
       const text = await response.text();
       let body: unknown = text;
-      try { body = JSON.parse(text); } catch { /* not JSON: keep text */ }
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON: keep text */
+      }
       return { status: response.status, body, headers: response.headers };
     },
     async stop() {

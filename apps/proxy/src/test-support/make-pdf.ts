@@ -16,7 +16,9 @@ export function makePdf(pages: readonly (readonly string[])[], options: { compre
     objects.push(Buffer.from(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentId} 0 R >>`));
     const drawing = `BT /F1 12 Tf 14 TL 72 720 Td ${lines.map((line) => `(${escapePdfString(line)}) Tj T*`).join(" ")} ET`;
     const body = compress ? deflateSync(Buffer.from(drawing, "latin1")) : Buffer.from(drawing, "latin1");
-    objects.push(Buffer.concat([Buffer.from(`<< /Length ${body.length}${compress ? " /Filter /FlateDecode" : ""} >>\nstream\n`), body, Buffer.from("\nendstream")]));
+    objects.push(
+      Buffer.concat([Buffer.from(`<< /Length ${body.length}${compress ? " /Filter /FlateDecode" : ""} >>\nstream\n`), body, Buffer.from("\nendstream")]),
+    );
   });
   const parts: Buffer[] = [Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1")];
   let length = parts[0]!.length;
@@ -27,7 +29,9 @@ export function makePdf(pages: readonly (readonly string[])[], options: { compre
     parts.push(framed);
     length += framed.length;
   });
-  const xref = [`xref\n0 ${objects.length + 1}\n`, "0000000000 65535 f \n", ...offsets.map((offset) => `${String(offset).padStart(10, "0")} 00000 n \n`)].join("");
+  const xref = [`xref\n0 ${objects.length + 1}\n`, "0000000000 65535 f \n", ...offsets.map((offset) => `${String(offset).padStart(10, "0")} 00000 n \n`)].join(
+    "",
+  );
   parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`));
   return new Uint8Array(Buffer.concat(parts));
 }

@@ -32,9 +32,15 @@ export async function startSearchBackends(options: { embeddingDelayMs?: number; 
     request.on("end", () => {
       embeddingHeaders.push(request.headers);
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { input: string[] };
-      const data = body.input.map((text, index) => ({ object: "embedding", index, embedding: Array.from({ length: DIM }, (_, position) => ((text.length + position) % 5) + 1) }));
+      const data = body.input.map((text, index) => ({
+        object: "embedding",
+        index,
+        embedding: Array.from({ length: DIM }, (_, position) => ((text.length + position) % 5) + 1),
+      }));
       setTimeout(() => {
-        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data, model: "slow", usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+        response
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ object: "list", data, model: "slow", usage: { prompt_tokens: tokens, total_tokens: tokens } }));
       }, state.embeddingDelayMs);
     });
   });
@@ -42,20 +48,31 @@ export async function startSearchBackends(options: { embeddingDelayMs?: number; 
   const embeddingUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const milvus = await startMilvusRestServer();
-  const post = (endpoint: string, body: unknown) => fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  await post("collections/create", { collectionName: "docs", schema: { fields: [
-    { fieldName: "id", dataType: "Int64", isPrimary: true },
-    { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
-    { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
-  ] }, indexParams: [{ fieldName: "vector", metricType: "L2" }] });
+  const post = (endpoint: string, body: unknown) =>
+    fetch(`${milvus.url}/v2/vectordb/${endpoint}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await post("collections/create", {
+    collectionName: "docs",
+    schema: {
+      fields: [
+        { fieldName: "id", dataType: "Int64", isPrimary: true },
+        { fieldName: "text", dataType: "VarChar", elementTypeParams: { max_length: 64 } },
+        { fieldName: "vector", dataType: "FloatVector", elementTypeParams: { dim: DIM } },
+      ],
+    },
+    indexParams: [{ fieldName: "vector", metricType: "L2" }],
+  });
   await post("entities/insert", { collectionName: "docs", data: [1, 2, 3].map((id) => ({ id, text: `passage ${id}`, vector: Array(DIM).fill(id) })) });
 
   return {
     milvus,
     embeddingUrl,
     embeddingHeaders,
-    get embeddingDelayMs() { return state.embeddingDelayMs; },
-    set embeddingDelayMs(value: number) { state.embeddingDelayMs = value; },
+    get embeddingDelayMs() {
+      return state.embeddingDelayMs;
+    },
+    set embeddingDelayMs(value: number) {
+      state.embeddingDelayMs = value;
+    },
     yaml: (generalSettings = "") => `
 model_list:
   - model_name: slow-model
@@ -69,7 +86,10 @@ general_settings:
 ${generalSettings}`,
     async close() {
       await milvus.close();
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     },
   };
 }

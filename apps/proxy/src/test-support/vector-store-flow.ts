@@ -107,41 +107,50 @@ except openai.NotFoundError as error:
  */
 export function vectorStoreFlowTests(proxy: () => TestProxy, afterStoreDeleted: (storeId: string) => Promise<void> = async () => undefined): void {
   const python = openAIPython();
-  (python ? it : it.skip)("the official Python client runs the whole flow", async () => {
-    const steps = await runPython(python!, PYTHON_FLOW, { "guide.md": GUIDE_MD, "fruit.txt": FRUIT_TXT, "eiffel.pdf": PDF, "cities.csv": CSV }, { VS_BASE_URL: proxy().url, VS_KEY: MASTER_KEY });
-    const step = (name: string) => {
-      const found = steps.find((entry) => entry["step"] === name);
-      expect(found, `step ${name} missing; got ${JSON.stringify(steps)}`).toBeDefined();
-      return found as Record<string, any>;
-    };
-    expect(step("created").id).toMatch(/^vs_/);
-    expect(step("markdown")).toMatchObject({ status: "completed", last_error: null });
-    expect(step("text")).toMatchObject({ status: "completed", attributes: { topic: "fruit", year: 2024 } });
-    const batch = step("batch");
-    expect(batch.counts).toMatchObject({ completed: 2, failed: 0, in_progress: 0, total: 2 });
-    expect(batch.status).toBe("completed");
+  (python ? it : it.skip)(
+    "the official Python client runs the whole flow",
+    async () => {
+      const steps = await runPython(
+        python!,
+        PYTHON_FLOW,
+        { "guide.md": GUIDE_MD, "fruit.txt": FRUIT_TXT, "eiffel.pdf": PDF, "cities.csv": CSV },
+        { VS_BASE_URL: proxy().url, VS_KEY: MASTER_KEY },
+      );
+      const step = (name: string) => {
+        const found = steps.find((entry) => entry["step"] === name);
+        expect(found, `step ${name} missing; got ${JSON.stringify(steps)}`).toBeDefined();
+        return found as Record<string, any>;
+      };
+      expect(step("created").id).toMatch(/^vs_/);
+      expect(step("markdown")).toMatchObject({ status: "completed", last_error: null });
+      expect(step("text")).toMatchObject({ status: "completed", attributes: { topic: "fruit", year: 2024 } });
+      const batch = step("batch");
+      expect(batch.counts).toMatchObject({ completed: 2, failed: 0, in_progress: 0, total: 2 });
+      expect(batch.status).toBe("completed");
 
-    const text = step("text").id as string;
-    const fruit = step("search_fruit").hits;
-    expect(fruit[0]).toMatchObject({ file_id: text, filename: "fruit.txt", attributes: { topic: "fruit", year: 2024 } });
-    expect(step("search_tower").hits[0]).toMatchObject({ file_id: batch.pdf, filename: "eiffel.pdf" });
-    expect(step("search_backup").hits[0]).toMatchObject({ file_id: step("markdown").id, filename: "guide.md" });
-    // Four files match the query unfiltered; the attribute filter leaves only the one file that carries it.
-    expect(step("search_tower").hits.map((hit: { file_id: string }) => hit.file_id)).toEqual(expect.arrayContaining([text, batch.pdf, batch.csv]));
-    const filtered = step("search_filtered").hits;
-    expect(filtered.length).toBeGreaterThan(0);
-    expect(new Set(filtered.map((hit: { file_id: string }) => hit.file_id))).toEqual(new Set([text]));
+      const text = step("text").id as string;
+      const fruit = step("search_fruit").hits;
+      expect(fruit[0]).toMatchObject({ file_id: text, filename: "fruit.txt", attributes: { topic: "fruit", year: 2024 } });
+      expect(step("search_tower").hits[0]).toMatchObject({ file_id: batch.pdf, filename: "eiffel.pdf" });
+      expect(step("search_backup").hits[0]).toMatchObject({ file_id: step("markdown").id, filename: "guide.md" });
+      // Four files match the query unfiltered; the attribute filter leaves only the one file that carries it.
+      expect(step("search_tower").hits.map((hit: { file_id: string }) => hit.file_id)).toEqual(expect.arrayContaining([text, batch.pdf, batch.csv]));
+      const filtered = step("search_filtered").hits;
+      expect(filtered.length).toBeGreaterThan(0);
+      expect(new Set(filtered.map((hit: { file_id: string }) => hit.file_id))).toEqual(new Set([text]));
 
-    expect(step("content").texts.join(" ")).toContain("Bananas are a yellow fruit");
-    expect(step("listed").ids).toHaveLength(4);
-    expect(step("retrieved")).toMatchObject({ counts: { completed: 4, total: 4 }, status: "completed" });
-    expect(step("retrieved").usage_bytes).toBeGreaterThan(0);
+      expect(step("content").texts.join(" ")).toContain("Bananas are a yellow fruit");
+      expect(step("listed").ids).toHaveLength(4);
+      expect(step("retrieved")).toMatchObject({ counts: { completed: 4, total: 4 }, status: "completed" });
+      expect(step("retrieved").usage_bytes).toBeGreaterThan(0);
 
-    expect(step("file_deleted").deleted).toBe(true);
-    expect(step("file_deleted").hits.map((hit: { file_id: string }) => hit.file_id)).not.toContain(text);
-    expect(step("after_delete")).toMatchObject({ status: 404, deleted: true });
-    await afterStoreDeleted(step("created").id);
-  }, 300_000);
+      expect(step("file_deleted").deleted).toBe(true);
+      expect(step("file_deleted").hits.map((hit: { file_id: string }) => hit.file_id)).not.toContain(text);
+      expect(step("after_delete")).toMatchObject({ status: 404, deleted: true });
+      await afterStoreDeleted(step("created").id);
+    },
+    300_000,
+  );
 
   it("the official Node client runs the whole flow", async () => {
     const client = new OpenAI({ baseURL: `${proxy().url}/v1`, apiKey: MASTER_KEY, maxRetries: 0 });
@@ -156,7 +165,8 @@ export function vectorStoreFlowTests(proxy: () => TestProxy, afterStoreDeleted: 
     const batch = await client.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [pdf.id, csv.id] }, { pollIntervalMs: 200 });
     expect(batch.file_counts).toMatchObject({ completed: 2, total: 2 });
 
-    const search = async (query: string, filters?: OpenAI.ComparisonFilter) => (await client.vectorStores.search(store.id, { query, max_num_results: 5, ...(filters ? { filters } : {}) })).data;
+    const search = async (query: string, filters?: OpenAI.ComparisonFilter) =>
+      (await client.vectorStores.search(store.id, { query, max_num_results: 5, ...(filters ? { filters } : {}) })).data;
     expect((await search("Which yellow fruit do monkeys love?"))[0]).toMatchObject({ file_id: uploaded.id, filename: "fruit.txt" });
     expect((await search("Where is the Eiffel Tower?"))[0]).toMatchObject({ file_id: pdf.id, filename: "eiffel.pdf" });
     const filtered = await search("Where is the Eiffel Tower?", { type: "eq", key: "topic", value: "fruit" });
@@ -181,7 +191,10 @@ export function vectorStoreFlowTests(proxy: () => TestProxy, afterStoreDeleted: 
  */
 export const HYBRID_QUERY = "I forgot my login credentials, how do I get back into my account? qz7781";
 export const HYBRID_FILES = {
-  meaning: { filename: "account-help.txt", text: "If you cannot sign in because you no longer remember your password, open the sign-in page and choose Recover access; a recovery link is emailed to you." },
+  meaning: {
+    filename: "account-help.txt",
+    text: "If you cannot sign in because you no longer remember your password, open the sign-in page and choose Recover access; a recovery link is emailed to you.",
+  },
   keyword: { filename: "shipping.txt", text: "Part qz7781 is a steel bracket; it ships from the Rotterdam warehouse on wooden pallets every Tuesday." },
 };
 

@@ -1,6 +1,16 @@
 import { parseOpenAIShape, type HttpEmbeddingSettings } from "../http-embedding-model.js";
 import { lookupEmbeddingPrice } from "../pricing.js";
-import { displayBase, extraBodyFields, jsonHeaders, missingSetting, nonEmpty, parseApiBase, sharedSettings, textPrefix, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  jsonHeaders,
+  missingSetting,
+  nonEmpty,
+  parseApiBase,
+  sharedSettings,
+  textPrefix,
+  type ProviderContext,
+} from "./common.js";
 import { REMOTE_MAX_INPUTS_PER_CALL } from "./openai-compatible.js";
 
 /** A GA Azure OpenAI data-plane version that accepts `dimensions`. */
@@ -24,7 +34,11 @@ export function azureSettings(context: ProviderContext): HttpEmbeddingSettings {
   return {
     ...shared,
     // Deployments are usually named after their model; when no Azure price is listed, the model's own list price applies.
-    inputCostPerToken: config.input_cost_per_token ?? lookupEmbeddingPrice("azure", modelId)?.input_cost_per_token ?? lookupEmbeddingPrice("openai", modelId)?.input_cost_per_token ?? 0,
+    inputCostPerToken:
+      config.input_cost_per_token ??
+      lookupEmbeddingPrice("azure", modelId)?.input_cost_per_token ??
+      lookupEmbeddingPrice("openai", modelId)?.input_cost_per_token ??
+      0,
     origin: new URL(base).origin,
     buildRequest(texts, inputType) {
       const prefix = textPrefix(modelId, config, inputType);

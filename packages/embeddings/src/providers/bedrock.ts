@@ -4,7 +4,18 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { BadRequestError, type EmbeddingConfig, type EmbeddingInputType } from "@vs/core";
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
-import { displayBase, extraBodyFields, fromEnv, inputTypeValue, jsonHeaders, parseApiBase, sharedSettings, stringSetting, type Environment, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  fromEnv,
+  inputTypeValue,
+  jsonHeaders,
+  parseApiBase,
+  sharedSettings,
+  stringSetting,
+  type Environment,
+  type ProviderContext,
+} from "./common.js";
 import { COHERE_INPUT_TYPES, COHERE_MAX_TEXTS } from "./cohere.js";
 
 const REGION_ENV = ["AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"];
@@ -78,27 +89,44 @@ export const BEDROCK_MODEL_FAMILIES = FAMILIES.map((family) => family.name);
  * Credentials, in LiteLLM's order: the config's `aws_access_key_id`/`aws_secret_access_key`, the AWS_* environment
  * variables, then the AWS SDK's chain (profile files with `aws_profile_name`/AWS_PROFILE, SSO, web identity, ECS/EC2).
  */
-function credentialSource(config: EmbeddingConfig, env: Environment): { credentials: AwsCredentials | (() => Promise<AwsCredentials>); secrets: string[]; hint: string } {
+function credentialSource(
+  config: EmbeddingConfig,
+  env: Environment,
+): { credentials: AwsCredentials | (() => Promise<AwsCredentials>); secrets: string[]; hint: string } {
   const accessKeyId = stringSetting(config, "aws_access_key_id");
   const secretAccessKey = stringSetting(config, "aws_secret_access_key");
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     const missing = accessKeyId === undefined ? "aws_access_key_id" : "aws_secret_access_key";
-    throw new BadRequestError(`litellm_embedding_config.${missing} is missing: aws_access_key_id and aws_secret_access_key go together.`, { param: `litellm_embedding_config.${missing}` });
+    throw new BadRequestError(`litellm_embedding_config.${missing} is missing: aws_access_key_id and aws_secret_access_key go together.`, {
+      param: `litellm_embedding_config.${missing}`,
+    });
   }
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     const sessionToken = stringSetting(config, "aws_session_token");
-    return { credentials: { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }, secrets: [secretAccessKey, ...(sessionToken === undefined ? [] : [sessionToken])], hint: "litellm_embedding_config.aws_access_key_id / aws_secret_access_key" };
+    return {
+      credentials: { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) },
+      secrets: [secretAccessKey, ...(sessionToken === undefined ? [] : [sessionToken])],
+      hint: "litellm_embedding_config.aws_access_key_id / aws_secret_access_key",
+    };
   }
   const envKey = fromEnv(env, ["AWS_ACCESS_KEY_ID"])?.value;
   const envSecret = fromEnv(env, ["AWS_SECRET_ACCESS_KEY"])?.value;
   if (envKey !== undefined && envSecret !== undefined) {
     const sessionToken = fromEnv(env, ["AWS_SESSION_TOKEN"])?.value;
-    return { credentials: { accessKeyId: envKey, secretAccessKey: envSecret, ...(sessionToken === undefined ? {} : { sessionToken }) }, secrets: [envSecret, ...(sessionToken === undefined ? [] : [sessionToken])], hint: "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY" };
+    return {
+      credentials: { accessKeyId: envKey, secretAccessKey: envSecret, ...(sessionToken === undefined ? {} : { sessionToken }) },
+      secrets: [envSecret, ...(sessionToken === undefined ? [] : [sessionToken])],
+      hint: "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    };
   }
   const profile = stringSetting(config, "aws_profile_name") ?? fromEnv(env, ["AWS_PROFILE"])?.value;
   const filepath = fromEnv(env, ["AWS_SHARED_CREDENTIALS_FILE"])?.value;
   const configFilepath = fromEnv(env, ["AWS_CONFIG_FILE"])?.value;
-  const chain = defaultProvider({ ...(profile === undefined ? {} : { profile }), ...(filepath === undefined ? {} : { filepath }), ...(configFilepath === undefined ? {} : { configFilepath }) });
+  const chain = defaultProvider({
+    ...(profile === undefined ? {} : { profile }),
+    ...(filepath === undefined ? {} : { filepath }),
+    ...(configFilepath === undefined ? {} : { configFilepath }),
+  });
   return { credentials: chain, secrets: [], hint: `the AWS credential chain (profile ${profile ?? "default"}, ~/.aws/credentials, SSO, instance role)` };
 }
 
@@ -107,13 +135,23 @@ export function bedrockSettings(context: ProviderContext): HttpEmbeddingSettings
   const { modelId, config, env } = context;
   const family = FAMILIES.find((candidate) => candidate.matches.test(modelId));
   if (family === undefined) {
-    throw new BadRequestError(`bedrock/${modelId}: unknown Bedrock embedding model; supported families: ${BEDROCK_MODEL_FAMILIES.join(", ")}.`, { param: "litellm_embedding_model", code: "unsupported_embedding_model" });
+    throw new BadRequestError(`bedrock/${modelId}: unknown Bedrock embedding model; supported families: ${BEDROCK_MODEL_FAMILIES.join(", ")}.`, {
+      param: "litellm_embedding_model",
+      code: "unsupported_embedding_model",
+    });
   }
   const region = stringSetting(config, "aws_region_name") ?? fromEnv(env, REGION_ENV)?.value;
   if (region === undefined) {
-    throw new BadRequestError(`Missing the AWS region for the embedding model "bedrock/${modelId}": set litellm_embedding_config.aws_region_name or AWS_REGION_NAME / AWS_REGION.`, { param: "litellm_embedding_config.aws_region_name", code: "missing_embedding_config" });
+    throw new BadRequestError(
+      `Missing the AWS region for the embedding model "bedrock/${modelId}": set litellm_embedding_config.aws_region_name or AWS_REGION_NAME / AWS_REGION.`,
+      { param: "litellm_embedding_config.aws_region_name", code: "missing_embedding_config" },
+    );
   }
-  const rawEndpoint = stringSetting(config, "aws_bedrock_runtime_endpoint") ?? config.api_base ?? fromEnv(env, ["AWS_BEDROCK_RUNTIME_ENDPOINT"])?.value ?? `https://bedrock-runtime.${region}.amazonaws.com`;
+  const rawEndpoint =
+    stringSetting(config, "aws_bedrock_runtime_endpoint") ??
+    config.api_base ??
+    fromEnv(env, ["AWS_BEDROCK_RUNTIME_ENDPOINT"])?.value ??
+    `https://bedrock-runtime.${region}.amazonaws.com`;
   const endpoint = parseApiBase(rawEndpoint, "AWS_BEDROCK_RUNTIME_ENDPOINT");
   const base = displayBase(endpoint);
   const path = `${endpoint.pathname.replace(/\/+$/, "")}/model/${encodeURIComponent(modelId)}/invoke`;

@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
-import { displayBase, extraBodyFields, fromEnv, inputTypeValue, jsonHeaders, missingSetting, parseApiBase, sharedSettings, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  fromEnv,
+  inputTypeValue,
+  jsonHeaders,
+  missingSetting,
+  parseApiBase,
+  sharedSettings,
+  type ProviderContext,
+} from "./common.js";
 
 const API_KEY_ENV = ["COHERE_API_KEY", "CO_API_KEY"];
 const DEFAULT_API_BASE = "https://api.cohere.com";

@@ -20,20 +20,63 @@ export interface ProviderContext {
 }
 
 /** Keys of `litellm_embedding_config` that vs reads itself; never forwarded upstream. */
-const VS_KEYS = ["api_base", "api_key", "api_version", "dimensions", "timeout_ms", "max_retries", "input_cost_per_token", "query_input_type", "document_input_type"];
+const VS_KEYS = [
+  "api_base",
+  "api_key",
+  "api_version",
+  "dimensions",
+  "timeout_ms",
+  "max_retries",
+  "input_cost_per_token",
+  "query_input_type",
+  "document_input_type",
+];
 
 /**
  * LiteLLM `litellm_params` that configs carry but that are router, client or credential settings, not request
  * fields: forwarding one would be a 400 upstream (or, for credentials, a leak).
  */
 const LITELLM_CLIENT_KEYS = [
-  "timeout", "stream_timeout", "num_retries", "max_parallel_requests", "rpm", "tpm", "order", "weight", "drop_params",
-  "custom_llm_provider", "litellm_credential_name", "use_in_pass_through", "api_type", "organization", "azure_ad_token",
-  "azure_ad_token_provider", "input_cost_per_second", "output_cost_per_token", "base_model", "tags", "mode",
-  "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_region_name", "aws_profile_name",
-  "aws_bedrock_runtime_endpoint", "aws_role_name", "aws_session_name", "aws_web_identity_token", "aws_sts_endpoint",
-  "vertex_project", "vertex_location", "vertex_credentials", "vertex_ai_project", "vertex_ai_location", "vertex_ai_credentials",
-  "encoding_format", "input_type", "task_type",
+  "timeout",
+  "stream_timeout",
+  "num_retries",
+  "max_parallel_requests",
+  "rpm",
+  "tpm",
+  "order",
+  "weight",
+  "drop_params",
+  "custom_llm_provider",
+  "litellm_credential_name",
+  "use_in_pass_through",
+  "api_type",
+  "organization",
+  "azure_ad_token",
+  "azure_ad_token_provider",
+  "input_cost_per_second",
+  "output_cost_per_token",
+  "base_model",
+  "tags",
+  "mode",
+  "aws_access_key_id",
+  "aws_secret_access_key",
+  "aws_session_token",
+  "aws_region_name",
+  "aws_profile_name",
+  "aws_bedrock_runtime_endpoint",
+  "aws_role_name",
+  "aws_session_name",
+  "aws_web_identity_token",
+  "aws_sts_endpoint",
+  "vertex_project",
+  "vertex_location",
+  "vertex_credentials",
+  "vertex_ai_project",
+  "vertex_ai_location",
+  "vertex_ai_credentials",
+  "encoding_format",
+  "input_type",
+  "task_type",
 ];
 
 /**

@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
-import { displayBase, extraBodyFields, fromEnv, inputTypeValue, jsonHeaders, missingSetting, parseApiBase, sharedSettings, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  fromEnv,
+  inputTypeValue,
+  jsonHeaders,
+  missingSetting,
+  parseApiBase,
+  sharedSettings,
+  type ProviderContext,
+} from "./common.js";
 
 const API_KEY_ENV = ["GEMINI_API_KEY", "GOOGLE_API_KEY"];
 /** The Gemini API's documented limit of requests in one batchEmbedContents call. */
@@ -22,7 +32,10 @@ export function geminiSettings(context: ProviderContext): HttpEmbeddingSettings 
   const shared = sharedSettings(context, [base]);
   // The key goes in a header, not in `?key=`: URLs end up in logs and error messages.
   const headers = jsonHeaders({ "x-goog-api-key": apiKey });
-  const perRequest = { ...extraBodyFields(config, ["outputDimensionality"]), ...(config.dimensions === undefined ? {} : { outputDimensionality: config.dimensions }) };
+  const perRequest = {
+    ...extraBodyFields(config, ["outputDimensionality"]),
+    ...(config.dimensions === undefined ? {} : { outputDimensionality: config.dimensions }),
+  };
   return {
     ...shared,
     origin: apiBase.origin,

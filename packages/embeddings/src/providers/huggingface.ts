@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
-import { displayBase, extraBodyFields, fromEnv, jsonHeaders, missingSetting, parseApiBase, sharedSettings, textPrefix, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  fromEnv,
+  jsonHeaders,
+  missingSetting,
+  parseApiBase,
+  sharedSettings,
+  textPrefix,
+  type ProviderContext,
+} from "./common.js";
 
 const API_KEY_ENV = ["HUGGINGFACE_API_KEY", "HF_TOKEN"];
 const API_BASE_ENV = ["HF_API_BASE", "HUGGINGFACE_API_BASE"];

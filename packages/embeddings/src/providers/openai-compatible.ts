@@ -142,7 +142,10 @@ export function openAICompatibleSettings(spec: OpenAICompatibleSpec, context: Pr
     parseResponse: parseOpenAIShape,
     secrets: apiKey === undefined ? [] : [apiKey],
     maxInputsPerCall: spec.maxInputsPerCall,
-    credentialsHint: config.api_key !== undefined || config.api_base !== undefined ? "litellm_embedding_config.api_key" : `litellm_embedding_config.api_key or ${spec.apiKeyEnv.join(" / ")}`,
+    credentialsHint:
+      config.api_key !== undefined || config.api_base !== undefined
+        ? "litellm_embedding_config.api_key"
+        : `litellm_embedding_config.api_key or ${spec.apiKeyEnv.join(" / ")}`,
     notFoundHint: `check that the model "${modelId}" exists at ${base}`,
   };
 }

@@ -3,7 +3,18 @@ import { BadRequestError } from "@vs/core";
 import { GoogleAuth, type GoogleAuthOptions, type JWTInput } from "google-auth-library";
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
-import { displayBase, extraBodyFields, fromEnv, inputTypeValue, jsonHeaders, missingSetting, parseApiBase, sharedSettings, stringSetting, type ProviderContext } from "./common.js";
+import {
+  displayBase,
+  extraBodyFields,
+  fromEnv,
+  inputTypeValue,
+  jsonHeaders,
+  missingSetting,
+  parseApiBase,
+  sharedSettings,
+  stringSetting,
+  type ProviderContext,
+} from "./common.js";
 import { GOOGLE_TASK_TYPES } from "./gemini.js";
 
 const PROJECT_ENV = ["VERTEXAI_PROJECT", "VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT"];
@@ -23,7 +34,9 @@ const responseSchema = z.object({
   ),
 });
 
-const serviceAccountSchema = z.object({ type: z.string(), project_id: z.string().nullish(), client_email: z.string().nullish(), private_key: z.string().nullish() }).loose();
+const serviceAccountSchema = z
+  .object({ type: z.string(), project_id: z.string().nullish(), client_email: z.string().nullish(), private_key: z.string().nullish() })
+  .loose();
 
 /**
  * `vertex_credentials` as LiteLLM takes it: the service-account JSON itself, or a path to it. Unset: Application
@@ -37,7 +50,10 @@ function readCredentials(value: string | undefined): (JWTInput & z.infer<typeof 
     try {
       text = readFileSync(value, "utf8");
     } catch (error) {
-      throw new BadRequestError(`${param} (or VERTEXAI_CREDENTIALS) is neither service-account JSON nor a readable file: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}.`, { param });
+      throw new BadRequestError(
+        `${param} (or VERTEXAI_CREDENTIALS) is neither service-account JSON nor a readable file: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}.`,
+        { param },
+      );
     }
   }
   let json: unknown;
@@ -54,10 +70,18 @@ function readCredentials(value: string | undefined): (JWTInput & z.infer<typeof 
 
 export function vertexSettings(context: ProviderContext, clientOptions?: GoogleAuthClientOptions): HttpEmbeddingSettings {
   const { modelId, config, env } = context;
-  const credentials = readCredentials(stringSetting(config, "vertex_credentials") ?? stringSetting(config, "vertex_ai_credentials") ?? fromEnv(env, CREDENTIALS_ENV)?.value);
-  const project = stringSetting(config, "vertex_project") ?? stringSetting(config, "vertex_ai_project") ?? fromEnv(env, PROJECT_ENV)?.value ?? credentials?.project_id ?? undefined;
+  const credentials = readCredentials(
+    stringSetting(config, "vertex_credentials") ?? stringSetting(config, "vertex_ai_credentials") ?? fromEnv(env, CREDENTIALS_ENV)?.value,
+  );
+  const project =
+    stringSetting(config, "vertex_project") ??
+    stringSetting(config, "vertex_ai_project") ??
+    fromEnv(env, PROJECT_ENV)?.value ??
+    credentials?.project_id ??
+    undefined;
   if (project === undefined) throw missingSetting("vertex_project", PROJECT_ENV, `vertex_ai/${modelId}`);
-  const location = stringSetting(config, "vertex_location") ?? stringSetting(config, "vertex_ai_location") ?? fromEnv(env, LOCATION_ENV)?.value ?? "us-central1";
+  const location =
+    stringSetting(config, "vertex_location") ?? stringSetting(config, "vertex_ai_location") ?? fromEnv(env, LOCATION_ENV)?.value ?? "us-central1";
   const rawBase = config.api_base ?? fromEnv(env, ["VERTEXAI_API_BASE", "VERTEX_API_BASE"])?.value;
   const host = location === "global" ? "https://aiplatform.googleapis.com" : `https://${location}-aiplatform.googleapis.com`;
   const apiBase = parseApiBase(rawBase ?? host, "VERTEXAI_API_BASE");
@@ -98,7 +122,10 @@ export function vertexSettings(context: ProviderContext, clientOptions?: GoogleA
     secrets: credentials?.private_key ? [credentials.private_key] : [],
     // gemini-embedding-001 takes one instance per request; the text-embedding models up to 250.
     maxInputsPerCall: /gemini-embedding/i.test(modelId) ? 1 : 250,
-    credentialsHint: credentials === undefined ? "the Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS) or litellm_embedding_config.vertex_credentials" : "litellm_embedding_config.vertex_credentials (or VERTEXAI_CREDENTIALS)",
+    credentialsHint:
+      credentials === undefined
+        ? "the Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS) or litellm_embedding_config.vertex_credentials"
+        : "litellm_embedding_config.vertex_credentials (or VERTEXAI_CREDENTIALS)",
     notFoundHint: `check that the model "${modelId}" is available in project ${project}, location ${location}`,
   };
 }

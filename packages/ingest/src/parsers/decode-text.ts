@@ -14,7 +14,9 @@ export function decodeText(bytes: Uint8Array, filename: string): string {
     throw new InvalidFileError(`The file ${JSON.stringify(filename)} is not UTF-8 text (nor UTF-16 with a byte order mark).`, { cause: error });
   }
   if (text.includes("\u0000")) {
-    throw new InvalidFileError(`The file ${JSON.stringify(filename)} contains NUL characters: it is binary data or UTF-16 text without a byte order mark, not UTF-8 text.`);
+    throw new InvalidFileError(
+      `The file ${JSON.stringify(filename)} contains NUL characters: it is binary data or UTF-16 text without a byte order mark, not UTF-8 text.`,
+    );
   }
   return text;
 }

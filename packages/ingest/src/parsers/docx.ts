@@ -9,6 +9,9 @@ export async function docxToText(bytes: Uint8Array, filename: string, signal: Ab
     return result.value.replace(/\n{3,}/g, "\n\n").trim();
   } catch (error) {
     if (AbortedError.isInstance(error)) throw error;
-    throw new InvalidFileError(`The file ${JSON.stringify(filename)} could not be read as a DOCX document: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new InvalidFileError(
+      `The file ${JSON.stringify(filename)} could not be read as a DOCX document: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

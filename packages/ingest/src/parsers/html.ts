@@ -4,8 +4,33 @@ import { Parser } from "htmlparser2";
 const SKIPPED = new Set(["script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas", "head"]);
 /** Elements that make a paragraph of their own. */
 const BLOCKS = new Set([
-  "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "blockquote", "ul", "ol", "dl", "dt", "dd",
-  "table", "figure", "figcaption", "form", "fieldset", "address", "details", "summary", "caption", "pre", "hr", "body",
+  "p",
+  "div",
+  "section",
+  "article",
+  "header",
+  "footer",
+  "main",
+  "nav",
+  "aside",
+  "blockquote",
+  "ul",
+  "ol",
+  "dl",
+  "dt",
+  "dd",
+  "table",
+  "figure",
+  "figcaption",
+  "form",
+  "fieldset",
+  "address",
+  "details",
+  "summary",
+  "caption",
+  "pre",
+  "hr",
+  "body",
 ]);
 const HEADINGS: Readonly<Record<string, number>> = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
 

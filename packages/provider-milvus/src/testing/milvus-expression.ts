@@ -208,7 +208,10 @@ export function parseExpression(source: string): ExpressionNode {
 }
 
 /** Every field name and placeholder an expression uses, to check them once before evaluating rows. */
-export function expressionReferences(node: ExpressionNode, into = { fields: new Set<string>(), placeholders: new Set<string>() }): { fields: Set<string>; placeholders: Set<string> } {
+export function expressionReferences(
+  node: ExpressionNode,
+  into = { fields: new Set<string>(), placeholders: new Set<string>() },
+): { fields: Set<string>; placeholders: Set<string> } {
   switch (node.kind) {
     case "field":
       into.fields.add(node.name);
@@ -284,7 +287,13 @@ function valueOf(node: ExpressionNode, context: EvaluationContext): unknown {
       const left = valueOf(node.left, context);
       const pattern = valueOf(node.pattern, context);
       if (typeof left !== "string" || typeof pattern !== "string") return false;
-      const regex = new RegExp(`^${pattern.split("%").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/_/g, ".")).join(".*")}$`, "s");
+      const regex = new RegExp(
+        `^${pattern
+          .split("%")
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/_/g, "."))
+          .join(".*")}$`,
+        "s",
+      );
       return regex.test(left);
     }
   }

@@ -82,6 +82,9 @@ export function checkConsistencyLevel(body: Record<string, unknown>): void {
   const level = optionalString(body, "consistencyLevel");
   if (level === undefined || level === "") return;
   if (!(CONSISTENCY_LEVELS as readonly string[]).includes(level)) {
-    throw new MilvusFailure(1100, `invalid parameter[expected=one of ${CONSISTENCY_LEVELS.join(", ")}][actual=${level}]: consistencyLevel can only be one of them`);
+    throw new MilvusFailure(
+      1100,
+      `invalid parameter[expected=one of ${CONSISTENCY_LEVELS.join(", ")}][actual=${level}]: consistencyLevel can only be one of them`,
+    );
   }
 }

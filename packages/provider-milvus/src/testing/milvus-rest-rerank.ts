@@ -31,14 +31,19 @@ export function fuse(lists: RankedList[], rerank: unknown): RankedHit[] {
 
   if (rerank.strategy === "rrf") {
     const k = params.k ?? 60;
-    if (typeof k !== "number" || !(k > 0 && k < MAX_RRF_K)) throw new MilvusFailure(1100, `invalid parameter: The rank params k should be in range (0, ${MAX_RRF_K})`);
+    if (typeof k !== "number" || !(k > 0 && k < MAX_RRF_K))
+      throw new MilvusFailure(1100, `invalid parameter: The rank params k should be in range (0, ${MAX_RRF_K})`);
     for (const list of lists) list.hits.forEach((hit, index) => add(hit.key, 1 / (k + index + 1)));
   } else if (rerank.strategy === "weighted") {
     const weights = params.weights;
     if (!Array.isArray(weights) || !weights.every((weight) => typeof weight === "number" && weight >= 0 && weight <= 1)) {
       throw new MilvusFailure(1100, "invalid parameter: rerank.params.weights must be a list of numbers in [0, 1]");
     }
-    if (weights.length !== lists.length) throw new MilvusFailure(1100, `invalid parameter[expected=${lists.length}][actual=${weights.length}]: the length of weights param mismatch with ann search requests`);
+    if (weights.length !== lists.length)
+      throw new MilvusFailure(
+        1100,
+        `invalid parameter[expected=${lists.length}][actual=${weights.length}]: the length of weights param mismatch with ann search requests`,
+      );
     const normScore = params.norm_score ?? false;
     if (typeof normScore !== "boolean") throw new MilvusFailure(1100, "invalid parameter: norm_score must be true or false");
     lists.forEach((list, index) => {

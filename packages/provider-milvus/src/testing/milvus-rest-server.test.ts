@@ -3,7 +3,11 @@ import { startMilvusRestServer, type MilvusRestServer } from "./milvus-rest-serv
 
 let server: MilvusRestServer;
 
-async function call(endpoint: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; answer: { code: number; message?: string; data?: unknown; topks?: number[] } }> {
+async function call(
+  endpoint: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; answer: { code: number; message?: string; data?: unknown; topks?: number[] } }> {
   const response = await fetch(`${server.url}/v2/vectordb/${endpoint}`, {
     method: "POST",
     headers: { "content-type": "application/json", "accept-type-allow-int64": "true", ...headers },
@@ -39,7 +43,12 @@ describe("collections", () => {
   it("creates, describes, lists, loads and drops", async () => {
     await data("collections/create", {
       collectionName: "full",
-      schema: { fields: [{ fieldName: "pk", dataType: "VarChar", isPrimary: true, elementTypeParams: { max_length: 10 } }, { fieldName: "v", dataType: "FloatVector", elementTypeParams: { dim: 3 } }] },
+      schema: {
+        fields: [
+          { fieldName: "pk", dataType: "VarChar", isPrimary: true, elementTypeParams: { max_length: 10 } },
+          { fieldName: "v", dataType: "FloatVector", elementTypeParams: { dim: 3 } },
+        ],
+      },
     });
     expect(await data("collections/has", { collectionName: "full" })).toEqual({ has: true });
     expect(await data("collections/get_load_state", { collectionName: "full" })).toEqual({ loadState: "LoadStateNotLoad" });
@@ -52,7 +61,10 @@ describe("collections", () => {
       ],
       indexes: [],
     });
-    expect(await data("collections/describe", { collectionName: "points" })).toMatchObject({ indexes: [{ fieldName: "vector", metricType: "IP" }], load: "LoadStateLoaded" });
+    expect(await data("collections/describe", { collectionName: "points" })).toMatchObject({
+      indexes: [{ fieldName: "vector", metricType: "IP" }],
+      load: "LoadStateLoaded",
+    });
     expect(await data("collections/list", {})).toEqual(["points", "full"]);
     await data("collections/drop", { collectionName: "full" });
     expect(await data("collections/has", { collectionName: "full" })).toEqual({ has: false });
@@ -73,14 +85,32 @@ describe("collections", () => {
 describe("entities", () => {
   it("searches best first with the index's metric, and refuses another metric", async () => {
     const { answer } = await call("entities/search", { collectionName: "points", data: [[1, 0]], limit: 2, outputFields: ["title"] });
-    expect(answer).toEqual({ code: 0, cost: 0, topks: [2], data: [{ id: 1, title: "north", distance: 1 }, { id: 4, title: "north-east", distance: 0.7 }] });
+    expect(answer).toEqual({
+      code: 0,
+      cost: 0,
+      topks: [2],
+      data: [
+        { id: 1, title: "north", distance: 1 },
+        { id: 4, title: "north-east", distance: 0.7 },
+      ],
+    });
     expect((await call("entities/search", { collectionName: "points", data: [[1, 0]], searchParams: { metricType: "L2" } })).answer.code).toBe(1100);
   });
 
   it("answers several query vectors in one flat list with topks", async () => {
-    const { answer } = await call("entities/search", { collectionName: "points", data: [[1, 0], [0, 1]], limit: 1 });
+    const { answer } = await call("entities/search", {
+      collectionName: "points",
+      data: [
+        [1, 0],
+        [0, 1],
+      ],
+      limit: 1,
+    });
     expect(answer.topks).toEqual([1, 1]);
-    expect(answer.data).toEqual([{ id: 1, distance: 1 }, { id: 2, distance: 1 }]);
+    expect(answer.data).toEqual([
+      { id: 1, distance: 1 },
+      { id: 2, distance: 1 },
+    ]);
   });
 
   it("evaluates filters with exprParams, and/or/not, in, like and JSON paths", async () => {
@@ -90,7 +120,7 @@ describe("entities", () => {
     expect(await ids("year >= 2010 or title == 'north'")).toEqual([1, 3, 4]);
     expect(await ids("not (year > 2000)")).toEqual([1]);
     expect(await ids("title in {names}", { names: ["east", "south"] })).toEqual([2, 3]);
-    expect(await ids("title not in [\"east\", \"south\"]")).toEqual([1, 4]);
+    expect(await ids('title not in ["east", "south"]')).toEqual([1, 4]);
     expect(await ids('title like "north%"')).toEqual([1, 4]);
     expect(await ids('meta["lang"] == {lang} && meta["tags"][0] == "a"', { lang: "en" })).toEqual([1]);
     for (const filter of ["year >", "year > {missing}", "year ===", "unknown_field == 1 and"]) {
@@ -99,7 +129,10 @@ describe("entities", () => {
   });
 
   it("gets, upserts, deletes, and sends int64 as strings unless the client allows int64", async () => {
-    expect(await data("entities/get", { collectionName: "points", id: [2, 3], outputFields: ["title"] })).toEqual([{ id: 2, title: "east" }, { id: 3, title: "south" }]);
+    expect(await data("entities/get", { collectionName: "points", id: [2, 3], outputFields: ["title"] })).toEqual([
+      { id: 2, title: "east" },
+      { id: 3, title: "south" },
+    ]);
     await data("entities/upsert", { collectionName: "points", data: [{ id: 5, vector: [0.1, 0.1], title: "center", year: 2000, meta: {} }] });
     const asStrings = await call("entities/get", { collectionName: "points", id: 5, outputFields: ["title"] }, { "accept-type-allow-int64": "false" });
     expect(asStrings.answer.data).toEqual([{ id: "5", title: "center" }]);
@@ -108,7 +141,14 @@ describe("entities", () => {
   });
 
   it("groups search results by a field", async () => {
-    const { answer } = await call("entities/search", { collectionName: "points", data: [[1, 0]], limit: 2, groupingField: "year", groupSize: 1, outputFields: ["year"] });
+    const { answer } = await call("entities/search", {
+      collectionName: "points",
+      data: [[1, 0]],
+      limit: 2,
+      groupingField: "year",
+      groupSize: 1,
+      outputFields: ["year"],
+    });
     expect((answer.data as Array<{ id: number }>).map((row) => row.id)).toEqual([1, 4]);
   });
 });
@@ -149,7 +189,16 @@ describe("databases, partitions and hybrid search", () => {
 
   it("fuses sub-searches with rrf and with weighted scores", async () => {
     const hybrid = (rerank: unknown) =>
-      call("entities/hybrid_search", { collectionName: "points", search: [{ data: [[1, 0]], limit: 2 }, { data: [[0, 1]], limit: 2 }], rerank, limit: 3, outputFields: ["title"] });
+      call("entities/hybrid_search", {
+        collectionName: "points",
+        search: [
+          { data: [[1, 0]], limit: 2 },
+          { data: [[0, 1]], limit: 2 },
+        ],
+        rerank,
+        limit: 3,
+        outputFields: ["title"],
+      });
     // Lists: [1 (1), 4 (0.7)] and [2 (1), 4 (0.7)].
     const rrf = (await hybrid({ strategy: "rrf", params: { k: 10 } })).answer;
     expect(rrf.topks).toEqual([3]);
@@ -185,7 +234,11 @@ describe("test controls", () => {
       const denied = await fetch(`${guarded.url}/v2/vectordb/collections/list`, { method: "POST", body: "{}" });
       expect(denied.status).toBe(401);
       expect(await denied.json()).toEqual({ code: 1800, message: "user hasn't authenticated" });
-      const allowed = await fetch(`${guarded.url}/v2/vectordb/collections/list`, { method: "POST", headers: { authorization: "Bearer root:Milvus" }, body: "{}" });
+      const allowed = await fetch(`${guarded.url}/v2/vectordb/collections/list`, {
+        method: "POST",
+        headers: { authorization: "Bearer root:Milvus" },
+        body: "{}",
+      });
       expect(await allowed.json()).toEqual({ code: 0, data: [] });
     } finally {
       await guarded.close();
@@ -204,7 +257,11 @@ describe("test controls", () => {
   it("answers every search with a fixed answer in benchmark mode, and records requests", async () => {
     server.fixedSearchAnswer = { code: 0, data: [{ id: 1, distance: 0.5 }], topks: [1] };
     try {
-      expect((await call("entities/search", { collectionName: "anything", data: [[0]] })).answer).toEqual({ code: 0, data: [{ id: 1, distance: 0.5 }], topks: [1] });
+      expect((await call("entities/search", { collectionName: "anything", data: [[0]] })).answer).toEqual({
+        code: 0,
+        data: [{ id: 1, distance: 0.5 }],
+        topks: [1],
+      });
       expect(server.requestsTo("entities/search").at(-1)?.body).toEqual({ collectionName: "anything", data: [[0]] });
     } finally {
       server.fixedSearchAnswer = undefined;

@@ -101,7 +101,6 @@ export interface MilvusRestServer {
 
 const MAX_TOP_K = 16384;
 
-
 interface FieldDefinition {
   name: string;
   dataType: string;
@@ -274,7 +273,10 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       const partition = optionalString(body, "partitionName");
       const collection = requireCollection(body, context);
       const scope = rowsIn(collection, partition === undefined || partition === "" ? undefined : [partition]);
-      const matches = body.id !== undefined ? rowsWithIds(collection, body.id).filter((row) => scope.includes(row)) : matchingRows(collection, scope, requireString(body, "filter"), body.exprParams);
+      const matches =
+        body.id !== undefined
+          ? rowsWithIds(collection, body.id).filter((row) => scope.includes(row))
+          : matchingRows(collection, scope, requireString(body, "filter"), body.exprParams);
       for (const row of matches) {
         const key = rowKey(row[collection.primaryField.name]);
         collection.rows.delete(key);
@@ -368,7 +370,12 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
   }
 
   /** One query vector's hits over some candidate rows, best first. */
-  function rank(collection: StoredCollection, query: number[], candidates: Record<string, unknown>[], settings: SearchSettings): { row: Record<string, unknown>; distance: number }[] {
+  function rank(
+    collection: StoredCollection,
+    query: number[],
+    candidates: Record<string, unknown>[],
+    settings: SearchSettings,
+  ): { row: Record<string, unknown>; distance: number }[] {
     const { metric, limit, offset, groupingField, groupSize } = settings;
     const scored = candidates
       .map((row) => ({ row, distance: distanceOf(metric, query, row[collection.vectorField.name] as number[]) }))
@@ -388,7 +395,13 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
     return grouped.filter(({ row }) => kept.has(JSON.stringify(fieldValue(row, groupingField) ?? null)));
   }
 
-  function searchRow(collection: StoredCollection, row: Record<string, unknown>, fields: string[] | "*", distance: number, context: RequestContext): Record<string, unknown> {
+  function searchRow(
+    collection: StoredCollection,
+    row: Record<string, unknown>,
+    fields: string[] | "*",
+    distance: number,
+    context: RequestContext,
+  ): Record<string, unknown> {
     const primaryKey = int64Out(collection.primaryField, row[collection.primaryField.name], context);
     const projected = projectRow(collection, row, fields, context, false);
     if (primaryKeyInSearchRows === "fieldName") return { ...projected, [collection.primaryField.name]: primaryKey, distance };
@@ -452,17 +465,25 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
       checkWindow(subLimit, subOffset);
       const metric = searchMetric(collection, optionalString(input, "annsField"), input.metricType ?? input.metric_type);
       const candidates = filter === undefined || filter.trim() === "" ? scope : matchingRows(collection, scope, filter, input.exprParams ?? body.exprParams);
-      return { vectors: queryVectors(collection, data), candidates, settings: { metric, limit: subLimit, offset: subOffset, groupingField: undefined, groupSize: 1 } };
+      return {
+        vectors: queryVectors(collection, data),
+        candidates,
+        settings: { metric, limit: subLimit, offset: subOffset, groupingField: undefined, groupSize: 1 },
+      };
     });
     const queries = perSearch[0]?.vectors.length ?? 0;
-    if (perSearch.some((sub) => sub.vectors.length !== queries)) throw new MilvusFailure(1100, "invalid parameter: every sub-search of a hybrid search needs the same number of query vectors");
+    if (perSearch.some((sub) => sub.vectors.length !== queries))
+      throw new MilvusFailure(1100, "invalid parameter: every sub-search of a hybrid search needs the same number of query vectors");
 
     const rows: Record<string, unknown>[] = [];
     const topks: number[] = [];
     for (let queryIndex = 0; queryIndex < queries; queryIndex++) {
       const lists: RankedList[] = perSearch.map((sub) => ({
         metric: sub.settings.metric,
-        hits: rank(collection, sub.vectors[queryIndex] as number[], sub.candidates, sub.settings).map(({ row, distance }) => ({ key: rowKey(row[collection.primaryField.name]), distance })),
+        hits: rank(collection, sub.vectors[queryIndex] as number[], sub.candidates, sub.settings).map(({ row, distance }) => ({
+          key: rowKey(row[collection.primaryField.name]),
+          distance,
+        })),
       }));
       const fused = fuse(lists, body.rerank).slice(offset, offset + limit);
       for (const { key, distance } of fused) rows.push(searchRow(collection, collection.rows.get(key) as Record<string, unknown>, fields, distance, context));
@@ -481,7 +502,11 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
     const params = isRecord(exprParams) ? exprParams : {};
     const references = expressionReferences(expression);
     for (const name of references.placeholders) {
-      if (!(name in params)) throw new MilvusFailure(1100, `failed to create query plan: cannot parse expression: ${filter}, error: placeholder {${name}} has no value in exprParams`);
+      if (!(name in params))
+        throw new MilvusFailure(
+          1100,
+          `failed to create query plan: cannot parse expression: ${filter}, error: placeholder {${name}} has no value in exprParams`,
+        );
     }
     for (const name of references.fields) {
       if (!collection.fields.some((field) => field.name === name) && !collection.enableDynamicField) {
@@ -499,14 +524,15 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
   function writeRows(collection: StoredCollection, body: Record<string, unknown>, mode: "insert" | "upsert"): unknown[] {
     const data = requireList(body, "data");
     const partitionName = optionalString(body, "partitionName");
-    const partition = partitionName === undefined || partitionName === "" ? DEFAULT_PARTITION : partitionsOf(collection, [partitionName])[0] as string;
+    const partition = partitionName === undefined || partitionName === "" ? DEFAULT_PARTITION : (partitionsOf(collection, [partitionName])[0] as string);
     const prepared = data.map((input, index) => {
       if (!isRecord(input)) throw new MilvusFailure(1804, `fail to deal with insert data, error: row ${index} is not an object`);
       const row: Record<string, unknown> = {};
       for (const field of collection.fields) {
         let value = input[field.name];
         if (field.isPrimary && collection.autoId && mode === "insert") {
-          if (value !== undefined) throw new MilvusFailure(1804, `fail to deal with insert data, error: the primary key ${field.name} is auto-generated and must not be given`);
+          if (value !== undefined)
+            throw new MilvusFailure(1804, `fail to deal with insert data, error: the primary key ${field.name} is auto-generated and must not be given`);
           value = collection.nextAutoId++;
         }
         if (value === undefined || value === null) {
@@ -542,7 +568,13 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
     });
   }
 
-  function projectRow(collection: StoredCollection, row: Record<string, unknown>, fields: string[] | "*", context: RequestContext, withPrimaryKey: boolean): Record<string, unknown> {
+  function projectRow(
+    collection: StoredCollection,
+    row: Record<string, unknown>,
+    fields: string[] | "*",
+    context: RequestContext,
+    withPrimaryKey: boolean,
+  ): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     if (withPrimaryKey) result[collection.primaryField.name] = int64Out(collection.primaryField, row[collection.primaryField.name], context);
     const names = fields === "*" ? Object.keys(row) : fields;
@@ -577,7 +609,9 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
           ...(field.maxLength !== undefined ? [{ key: "max_length", value: String(field.maxLength) }] : []),
         ],
       })),
-      indexes: collection.index ? [{ fieldName: collection.vectorField.name, indexName: collection.index.indexName, metricType: collection.index.metricType }] : [],
+      indexes: collection.index
+        ? [{ fieldName: collection.vectorField.name, indexName: collection.index.indexName, metricType: collection.index.metricType }]
+        : [],
       load: collection.loaded ? "LoadStateLoaded" : "LoadStateNotLoad",
       shardsNum: 1,
       partitionsNum: collection.partitions.length,
@@ -590,7 +624,7 @@ export async function startMilvusRestServer(options: MilvusRestServerOptions = {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const text = await readBody(request);
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : value ?? ""]));
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : (value ?? "")]));
     const path = (request.url ?? "").split("?")[0] ?? "";
     const endpoint = path.startsWith("/v2/vectordb/") ? path.slice("/v2/vectordb/".length) : path;
     let body: unknown;
@@ -708,8 +742,22 @@ function quickCollection(name: string, body: Record<string, unknown>): StoredCol
   if (dimension === undefined || dimension < 1) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'dimension' (or 'schema')");
   const idType = optionalString(body, "idType") ?? "Int64";
   if (idType !== "Int64" && idType !== "VarChar") throw new MilvusFailure(1100, `invalid parameter[idType=${idType}]`);
-  const primaryField: FieldDefinition = { name: optionalString(body, "primaryFieldName") ?? "id", dataType: idType, isPrimary: true, nullable: false, id: 100, ...(idType === "VarChar" ? { maxLength: 65535 } : {}) };
-  const vectorField: FieldDefinition = { name: optionalString(body, "vectorFieldName") ?? "vector", dataType: "FloatVector", isPrimary: false, nullable: false, dim: dimension, id: 101 };
+  const primaryField: FieldDefinition = {
+    name: optionalString(body, "primaryFieldName") ?? "id",
+    dataType: idType,
+    isPrimary: true,
+    nullable: false,
+    id: 100,
+    ...(idType === "VarChar" ? { maxLength: 65535 } : {}),
+  };
+  const vectorField: FieldDefinition = {
+    name: optionalString(body, "vectorFieldName") ?? "vector",
+    dataType: "FloatVector",
+    isPrimary: false,
+    nullable: false,
+    dim: dimension,
+    id: 101,
+  };
   return {
     id: 0,
     name,
@@ -729,7 +777,8 @@ function quickCollection(name: string, body: Record<string, unknown>): StoredCol
 
 function fullCollection(name: string, body: Record<string, unknown>): StoredCollection {
   const schema = body.schema;
-  if (!isRecord(schema) || !Array.isArray(schema.fields) || schema.fields.length === 0) throw new MilvusFailure(1802, "missing required parameters, error: Key: 'schema.fields'");
+  if (!isRecord(schema) || !Array.isArray(schema.fields) || schema.fields.length === 0)
+    throw new MilvusFailure(1802, "missing required parameters, error: Key: 'schema.fields'");
   const fields: FieldDefinition[] = schema.fields.map((input, index) => {
     if (!isRecord(input)) throw new MilvusFailure(1100, `invalid parameter: schema.fields[${index}]`);
     const fieldName = requireString(input, "fieldName");
@@ -750,10 +799,12 @@ function fullCollection(name: string, body: Record<string, unknown>): StoredColl
   const primaryFields = fields.filter((field) => field.isPrimary);
   const primaryField = primaryFields[0];
   if (primaryFields.length !== 1 || primaryField === undefined) throw new MilvusFailure(1100, "invalid parameter: a schema needs exactly one primary field");
-  if (primaryField.dataType !== "Int64" && primaryField.dataType !== "VarChar") throw new MilvusFailure(1100, "invalid parameter: the primary field must be Int64 or VarChar");
+  if (primaryField.dataType !== "Int64" && primaryField.dataType !== "VarChar")
+    throw new MilvusFailure(1100, "invalid parameter: the primary field must be Int64 or VarChar");
   const vectorFields = fields.filter((field) => field.dataType === "FloatVector");
   const vectorField = vectorFields[0];
-  if (vectorFields.length !== 1 || vectorField === undefined) throw new MilvusFailure(1100, "invalid parameter: this test server supports exactly one FloatVector field per collection");
+  if (vectorFields.length !== 1 || vectorField === undefined)
+    throw new MilvusFailure(1100, "invalid parameter: this test server supports exactly one FloatVector field per collection");
 
   let index: StoredCollection["index"];
   if (body.indexParams !== undefined) {
@@ -787,12 +838,14 @@ function fullCollection(name: string, body: Record<string, unknown>): StoredColl
 
 function metricOf(value: unknown): Metric {
   const metric = typeof value === "string" ? value.toUpperCase() : "";
-  if (metric !== "L2" && metric !== "IP" && metric !== "COSINE") throw new MilvusFailure(1100, `invalid parameter: metric type ${String(value)} (use L2, IP or COSINE)`);
+  if (metric !== "L2" && metric !== "IP" && metric !== "COSINE")
+    throw new MilvusFailure(1100, `invalid parameter: metric type ${String(value)} (use L2, IP or COSINE)`);
   return metric;
 }
 
 function checkFieldValue(field: FieldDefinition, value: unknown, rowIndex: number): unknown {
-  const wrongType = () => new MilvusFailure(1804, `fail to deal with insert data, error: field ${field.name} in row ${rowIndex} is not a valid ${field.dataType}`);
+  const wrongType = () =>
+    new MilvusFailure(1804, `fail to deal with insert data, error: field ${field.name} in row ${rowIndex} is not a valid ${field.dataType}`);
   switch (field.dataType) {
     case "Int64":
     case "Int32":
@@ -810,7 +863,11 @@ function checkFieldValue(field: FieldDefinition, value: unknown, rowIndex: numbe
       return value;
     case "VarChar":
       if (typeof value !== "string") throw wrongType();
-      if (field.maxLength !== undefined && value.length > field.maxLength) throw new MilvusFailure(1804, `fail to deal with insert data, error: field ${field.name} in row ${rowIndex} is longer than max_length ${field.maxLength}`);
+      if (field.maxLength !== undefined && value.length > field.maxLength)
+        throw new MilvusFailure(
+          1804,
+          `fail to deal with insert data, error: field ${field.name} in row ${rowIndex} is longer than max_length ${field.maxLength}`,
+        );
       return value;
     case "Array":
       if (!Array.isArray(value)) throw wrongType();
@@ -827,7 +884,10 @@ function checkVector(value: unknown, field: FieldDefinition, operation: "insert"
     throw new MilvusFailure(operation === "insert" ? 1804 : 1100, `invalid parameter: ${field.name} must be a list of numbers`);
   }
   if (value.length !== field.dim) {
-    throw new MilvusFailure(operation === "insert" ? 1804 : 1100, `the dim (${value.length}) of field data(${field.name}) is not equal to schema dim (${String(field.dim)})`);
+    throw new MilvusFailure(
+      operation === "insert" ? 1804 : 1100,
+      `the dim (${value.length}) of field data(${field.name}) is not equal to schema dim (${String(field.dim)})`,
+    );
   }
   return value as number[];
 }
@@ -874,10 +934,6 @@ function int64Out(field: FieldDefinition, value: unknown, context: RequestContex
 function rowKey(primaryKey: unknown): string {
   return JSON.stringify(primaryKey);
 }
-
-
-
-
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

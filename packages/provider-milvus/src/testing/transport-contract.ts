@@ -98,7 +98,12 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
     await engine?.close();
   });
 
-  async function insertRows(collection: string, rows: Row[], toRecord: (row: Row) => Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> {
+  async function insertRows(
+    collection: string,
+    rows: Row[],
+    toRecord: (row: Row) => Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     for (let start = 0; start < rows.length; start += 1000) {
       const batch = rows.slice(start, start + 1000);
       const response = await transport.call("entities/insert", { collectionName: collection, data: batch.map(toRecord), ...extra });
@@ -117,7 +122,13 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
         fields: [
           { fieldName: "book_id", dataType: "Int64", isPrimary: true, description: "customized primary id" },
           { fieldName: "word_count", dataType: "Int64", isPrimary: false, description: "word count" },
-          { fieldName: "book_intro", dataType: "FloatVector", isPrimary: false, description: "book introduction", elementTypeParams: { dim: String(DIMENSION) } },
+          {
+            fieldName: "book_intro",
+            dataType: "FloatVector",
+            isPrimary: false,
+            description: "book introduction",
+            elementTypeParams: { dim: String(DIMENSION) },
+          },
         ],
       },
       indexParams: [{ fieldName: "book_intro", indexName: "book_intro_index", metricType: "L2" }],
@@ -180,7 +191,9 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
   });
 
   it("takes the flat searchParams form and pages with limit and offset", async () => {
-    const rows = dataOf(await transport.call("entities/search", { collectionName: books, data: [query], limit: 5, offset: 5, searchParams: { metricType: "L2" } }));
+    const rows = dataOf(
+      await transport.call("entities/search", { collectionName: books, data: [query], limit: 5, offset: 5, searchParams: { metricType: "L2" } }),
+    );
     expectSameRanking(rows, bruteForce("L2", query, bookRows, 5, 5));
   });
 
@@ -211,11 +224,21 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
   });
 
   it("groups results by a field", async () => {
-    const grouped = dataOf(await transport.call("entities/search", { collectionName: books, data: [query], limit: 5, groupingField: "word_count", outputFields: ["word_count"] }));
+    const grouped = dataOf(
+      await transport.call("entities/search", { collectionName: books, data: [query], limit: 5, groupingField: "word_count", outputFields: ["word_count"] }),
+    );
     expect(grouped).toHaveLength(5);
     expect(new Set(grouped.map((row) => row.word_count)).size).toBe(5);
     const groupedBySize = dataOf(
-      await transport.call("entities/search", { collectionName: books, data: [query], limit: 3, groupingField: "word_count", groupSize: 2, strictGroupSize: true, outputFields: ["word_count"] }),
+      await transport.call("entities/search", {
+        collectionName: books,
+        data: [query],
+        limit: 3,
+        groupingField: "word_count",
+        groupSize: 2,
+        strictGroupSize: true,
+        outputFields: ["word_count"],
+      }),
     );
     const perGroup = new Map<unknown, number>();
     for (const row of groupedBySize) perGroup.set(row.word_count, (perGroup.get(row.word_count) ?? 0) + 1);
@@ -245,7 +268,9 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
   });
 
   it("queries, gets, upserts and deletes entities", async () => {
-    const queried = dataOf(await transport.call("entities/query", { collectionName: books, filter: "book_id in [3, 4, 5]", outputFields: ["book_id", "word_count"] }));
+    const queried = dataOf(
+      await transport.call("entities/query", { collectionName: books, filter: "book_id in [3, 4, 5]", outputFields: ["book_id", "word_count"] }),
+    );
     expect(queried.sort((left, right) => (left.book_id as number) - (right.book_id as number))).toEqual(
       [3, 4, 5].map((id) => ({ book_id: id, word_count: bookRows[id]?.wordCount })),
     );
@@ -255,7 +280,9 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
     const vector = bookRows[7]?.vector ?? [];
     const upserted = await transport.call("entities/upsert", { collectionName: books, data: [{ book_id: 7, word_count: 999, book_intro: vector }] });
     expect(upserted).toMatchObject({ code: 0, data: { upsertCount: 1, upsertIds: [7] } });
-    expect(dataOf(await transport.call("entities/get", { collectionName: books, id: 7, outputFields: ["word_count"] }))).toEqual([{ book_id: 7, word_count: 999 }]);
+    expect(dataOf(await transport.call("entities/get", { collectionName: books, id: 7, outputFields: ["word_count"] }))).toEqual([
+      { book_id: 7, word_count: 999 },
+    ]);
 
     const deleted = await transport.call("entities/delete", { collectionName: books, filter: "book_id in [8]" });
     expect(deleted).toMatchObject({ code: 0, data: { deleteCount: 1 } });
@@ -293,7 +320,15 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
         outputFields: ["title"],
       }),
     );
-    expectSameRanking(filtered, bruteForce("IP", query, innerProductRows.filter((row) => row.wordCount >= 50), 5));
+    expectSameRanking(
+      filtered,
+      bruteForce(
+        "IP",
+        query,
+        innerProductRows.filter((row) => row.wordCount >= 50),
+        5,
+      ),
+    );
     expect(filtered[0]?.title).toBe(`{minimum} ${filtered[0]?.id as number}`);
   });
 

@@ -139,7 +139,9 @@ export async function startPgvectorTestServer(): Promise<PgvectorTestServer> {
   const address = await new Promise<string>((resolve, reject) => {
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the PGlite worker exited with code ${code} before listening`)));
-    worker.once("message", (message: { address?: string; error?: string }) => (message.address !== undefined ? resolve(message.address) : reject(new Error(message.error))));
+    worker.once("message", (message: { address?: string; error?: string }) =>
+      message.address !== undefined ? resolve(message.address) : reject(new Error(message.error)),
+    );
   });
   worker.removeAllListeners("exit");
   worker.removeAllListeners("error");

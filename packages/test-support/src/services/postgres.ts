@@ -63,10 +63,12 @@ async function unprivilegedOwner(): Promise<{ name: string; uid: number; gid: nu
 
 export async function startPrivatePostgres(options: { database: string; maxConnections?: number }): Promise<PrivatePostgres> {
   const binDirectory = findPostgresBinDirectory();
-  if (binDirectory === null) throw new PostgresNotInstalledError("no initdb/pg_ctl/createdb under /usr/lib/postgresql/*/bin or on PATH (Debian: apt-get install postgresql)");
+  if (binDirectory === null)
+    throw new PostgresNotInstalledError("no initdb/pg_ctl/createdb under /usr/lib/postgresql/*/bin or on PATH (Debian: apt-get install postgresql)");
   const tool = (name: string) => join(binDirectory, name);
   const owner = process.getuid?.() === 0 ? await unprivilegedOwner() : null;
-  const asOwner = (command: string, args: string[]): [string, string[]] => (owner === null ? [command, args] : ["runuser", ["-u", owner.name, "--", command, ...args]]);
+  const asOwner = (command: string, args: string[]): [string, string[]] =>
+    owner === null ? [command, args] : ["runuser", ["-u", owner.name, "--", command, ...args]];
 
   // Its own directory: the owner must be able to reach it, which a 0700 parent would forbid.
   const directory = await mkdtemp(join(tmpdir(), "vs-postgres-"));

@@ -22,9 +22,13 @@ export async function startPrivateRedis(options: { directory: string; stopGraceM
   if (redisServer === undefined) throw new RedisNotInstalledError("no redis-server on PATH (Debian: apt-get install redis-server)");
   await mkdir(options.directory, { recursive: true });
   const port = await freePort();
-  const child = spawn(redisServer, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", options.directory, "--daemonize", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    redisServer,
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", options.directory, "--daemonize", "no"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4_000);

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UpstreamError } from "@vs/core";
-import { type ProxyConfig, type ProxyConfigInput } from "./config/config.js";
+import type { ProxyConfig, ProxyConfigInput } from "./config/config.js";
 import { LOCAL_EMBEDDING_MODEL } from "@vs/embeddings";
 import { startMilvusLite, type MilvusLiteServer } from "@vs/milvus-lite";
 import { isMilvusSuccess, type MilvusProvider, type MilvusTransport } from "@vs/provider-milvus";

@@ -1,5 +1,5 @@
 import { BadRequestError, queryText, type SearchPage } from "@vs/core";
-import { type GuardrailEntry } from "./config/config.js";
+import type { GuardrailEntry } from "./config/config.js";
 
 /** The guardrails that apply to one store, compiled once at start (no regex is built per request). */
 export interface StoreGuardrails {

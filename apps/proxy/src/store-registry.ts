@@ -1,5 +1,5 @@
 import { BadRequestError, ConfigurationError, NotFoundError } from "@vs/core";
-import { type ModelEntry, type ProxyConfig, type VectorStoreEntry } from "./config/config.js";
+import type { ModelEntry, ProxyConfig, VectorStoreEntry } from "./config/config.js";
 import { parseEmbeddingModelName } from "@vs/embeddings";
 import type { EmbeddingModelAlias, PreparedStore } from "@vs/sdk";
 

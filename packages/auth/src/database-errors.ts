@@ -1,4 +1,4 @@
-import { NotFoundError, ServiceUnavailableError, VsError } from "@vs/core";
+import { type NotFoundError, ServiceUnavailableError, VsError } from "@vs/core";
 import { Prisma } from "./generated/prisma/client.js";
 
 /**

@@ -110,7 +110,10 @@ describe("chunkText", () => {
   it("cuts a long unbroken run when it must, within max tokens, counting the tokens countTokens counts", () => {
     // 300,000 letters without a space: encoded whole, the tokenizer's merge step would take hours.
     let seed = 1;
-    const letters = Array.from({ length: 300_000 }, () => String.fromCharCode(97 + ((seed = (seed * 1103515245 + 12345) % 2147483648) % 26))).join("");
+    const letters = Array.from({ length: 300_000 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return String.fromCharCode(97 + (seed % 26));
+    }).join("");
     for (const text of [`start ${letters} end`, `${"数据库向量检索".repeat(2000)} ${" ".repeat(1000)}tail`, prose(200)]) {
       const chunks = chunkText(text, strategy(200, 0));
       expect(chunks.map((chunk) => chunk.text).join("")).toBe(text);

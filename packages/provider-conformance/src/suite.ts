@@ -90,7 +90,9 @@ export function describeProviderConformance(name: string, setup: () => Promise<P
 
     function expectMatches(actual: ProviderSearchResult, expected: ExpectedHit[]): void {
       expect(actual.data.map((row) => idByText.get(row.content[0]?.text ?? ""))).toEqual(expected.map((hit) => hit.id));
-      actual.data.forEach((row, index) => expect(Math.abs(row.score - expected[index]!.score), `score of ${expected[index]!.id}`).toBeLessThan(tolerance));
+      actual.data.forEach((row, index) => {
+        expect(Math.abs(row.score - expected[index]!.score), `score of ${expected[index]!.id}`).toBeLessThan(tolerance);
+      });
     }
 
     for (const metric of metrics) {

@@ -141,7 +141,9 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
     const { data } = await provider.search(searchRequest("books_cosine", {}, { maxNumResults: 5 }));
     const expected = expectedRanking("COSINE").slice(0, 5);
     expect(data.map((row) => row.attributes.book_id)).toEqual(expected.map(({ book }) => book.book_id));
-    data.forEach((row, index) => expect(row.score).toBeCloseTo((1 + (expected[index]?.raw as number)) / 2, 9));
+    data.forEach((row, index) => {
+      expect(row.score).toBeCloseTo((1 + (expected[index]?.raw as number)) / 2, 9);
+    });
     expect(lastSearchBody().searchParams).toEqual({ metricType: "COSINE" });
   });
 

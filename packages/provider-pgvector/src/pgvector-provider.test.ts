@@ -43,7 +43,9 @@ async function search(
 /** Same ids in the same order (where the reference's neighbours are far enough apart to be told apart) and scores. */
 function expectMatches(actual: Awaited<ReturnType<typeof search>>, expected: ReturnType<typeof bruteForceSearch>) {
   expect(actual.data.map((row) => row.attributes["doc_id"])).toEqual(expected.map((hit) => hit.id));
-  actual.data.forEach((row, index) => expect(Math.abs(row.score - expected[index]!.score)).toBeLessThan(SCORE_TOLERANCE));
+  actual.data.forEach((row, index) => {
+    expect(Math.abs(row.score - expected[index]!.score)).toBeLessThan(SCORE_TOLERANCE);
+  });
 }
 
 beforeAll(async () => {

@@ -247,8 +247,13 @@ export function createVectorStores(options: VectorStoresOptions = {}): VectorSto
 
 let defaultInstance: VectorStores | undefined;
 
+function defaultVectorStores(): VectorStores {
+  defaultInstance ??= createVectorStores();
+  return defaultInstance;
+}
+
 /** The default instance, configured from the environment: `vectorStores.search({...})` as on the reference page. */
 export const vectorStores: Pick<VectorStores, "search" | "searchWithOutcome"> = {
-  search: (params, options) => (defaultInstance ??= createVectorStores()).search(params, options),
-  searchWithOutcome: (params, options) => (defaultInstance ??= createVectorStores()).searchWithOutcome(params, options),
+  search: (params, options) => defaultVectorStores().search(params, options),
+  searchWithOutcome: (params, options) => defaultVectorStores().searchWithOutcome(params, options),
 };

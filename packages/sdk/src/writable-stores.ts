@@ -48,7 +48,7 @@ const SDK_ACTOR: Actor = { keyHash: null, alias: "sdk" };
 export async function openWritableVectorStores(options: WritableVectorStoresOptions): Promise<WritableVectorStores> {
   const template: PreparedStore = options.vectorStores.prepareStore({ vector_store_id: "sdk_template_unused", ...options.template }, { where: "template" });
   const auth: AuthStore = await openAuthStore({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-  let opened;
+  let opened: Awaited<ReturnType<typeof openVectorStoreService>>;
   try {
     opened = await openVectorStoreService({
       auth,

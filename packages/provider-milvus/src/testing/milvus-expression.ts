@@ -220,7 +220,7 @@ export function expressionReferences(
       into.placeholders.add(node.name);
       break;
     case "list":
-      node.items.forEach((item) => expressionReferences(item, into));
+      for (const item of node.items) expressionReferences(item, into);
       break;
     case "not":
       expressionReferences(node.operand, into);
@@ -248,17 +248,17 @@ export interface EvaluationContext {
 }
 
 export function evaluateExpression(node: ExpressionNode, context: EvaluationContext): boolean {
-  return truthy(valueOf(node, context));
+  return truthy(evaluateNode(node, context));
 }
 
-function valueOf(node: ExpressionNode, context: EvaluationContext): unknown {
+function evaluateNode(node: ExpressionNode, context: EvaluationContext): unknown {
   switch (node.kind) {
     case "literal":
       return node.value;
     case "placeholder":
       return context.params[node.name];
     case "list":
-      return node.items.map((item) => valueOf(item, context));
+      return node.items.map((item) => evaluateNode(item, context));
     case "field": {
       let value = context.field(node.name);
       for (const step of node.path) {
@@ -268,24 +268,24 @@ function valueOf(node: ExpressionNode, context: EvaluationContext): unknown {
       return value;
     }
     case "not":
-      return !truthy(valueOf(node.operand, context));
+      return !truthy(evaluateNode(node.operand, context));
     case "logical":
       return node.operator === "and"
-        ? truthy(valueOf(node.left, context)) && truthy(valueOf(node.right, context))
-        : truthy(valueOf(node.left, context)) || truthy(valueOf(node.right, context));
+        ? truthy(evaluateNode(node.left, context)) && truthy(evaluateNode(node.right, context))
+        : truthy(evaluateNode(node.left, context)) || truthy(evaluateNode(node.right, context));
     case "compare":
-      return compare(node.operator, valueOf(node.left, context), valueOf(node.right, context));
+      return compare(node.operator, evaluateNode(node.left, context), evaluateNode(node.right, context));
     case "in": {
-      const list = valueOf(node.right, context);
+      const list = evaluateNode(node.right, context);
       if (!Array.isArray(list)) throw new ExpressionError('"in" needs a list');
-      const left = valueOf(node.left, context);
+      const left = evaluateNode(node.left, context);
       if (left === undefined || left === null) return false;
       const found = list.some((item) => compare("==", left, item));
       return node.negated ? !found : found;
     }
     case "like": {
-      const left = valueOf(node.left, context);
-      const pattern = valueOf(node.pattern, context);
+      const left = evaluateNode(node.left, context);
+      const pattern = evaluateNode(node.pattern, context);
       if (typeof left !== "string" || typeof pattern !== "string") return false;
       const regex = new RegExp(
         `^${pattern

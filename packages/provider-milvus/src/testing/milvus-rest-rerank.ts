@@ -33,7 +33,11 @@ export function fuse(lists: RankedList[], rerank: unknown): RankedHit[] {
     const k = params.k ?? 60;
     if (typeof k !== "number" || !(k > 0 && k < MAX_RRF_K))
       throw new MilvusFailure(1100, `invalid parameter: The rank params k should be in range (0, ${MAX_RRF_K})`);
-    for (const list of lists) list.hits.forEach((hit, index) => add(hit.key, 1 / (k + index + 1)));
+    for (const list of lists) {
+      list.hits.forEach((hit, index) => {
+        add(hit.key, 1 / (k + index + 1));
+      });
+    }
   } else if (rerank.strategy === "weighted") {
     const weights = params.weights;
     if (!Array.isArray(weights) || !weights.every((weight) => typeof weight === "number" && weight >= 0 && weight <= 1)) {

@@ -187,7 +187,9 @@ export function transportContract(setup: () => Promise<ContractEngine>): void {
     expect(response.topks).toEqual([2, 2, 2]);
     const rows = dataOf(response);
     expect(rows).toHaveLength(6);
-    queries.forEach((vector, index) => expectSameRanking(rows.slice(index * 2, index * 2 + 2), bruteForce("L2", vector, bookRows, 2)));
+    queries.forEach((vector, index) => {
+      expectSameRanking(rows.slice(index * 2, index * 2 + 2), bruteForce("L2", vector, bookRows, 2));
+    });
   });
 
   it("takes the flat searchParams form and pages with limit and offset", async () => {

@@ -222,6 +222,17 @@ describe("MilvusProvider.search against a Milvus REST v2 server", () => {
     expect(milvus.requestsTo("collections/describe")[0]?.body).toEqual({ collectionName: "books_in_db", dbName: "library" });
   });
 
+  it("refuses a query vector of another dimension than the field's before searching, naming both", async () => {
+    const searchesBefore = milvus.requestsTo("entities/search").length;
+    const error = await provider.search(searchRequest("books_cosine", {}, { queryVector: [1, 0, 0] })).catch((caught: unknown) => caught);
+    expect(BadRequestError.isInstance(error)).toBe(true);
+    expect((error as BadRequestError).code).toBe("embedding_dimension_mismatch");
+    expect((error as BadRequestError).message).toContain(
+      `3-dimension vectors, but vector field "embedding" of collection "books_cosine" holds ${DIMENSION}-dimension`,
+    );
+    expect(milvus.requestsTo("entities/search")).toHaveLength(searchesBefore);
+  });
+
   it("answers a missing collection with 404, never with an empty page", async () => {
     const error = await provider.search(searchRequest("no_such_books")).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(UpstreamError);

@@ -22,7 +22,7 @@ import { isVectorFieldType } from "./milvus-vocabulary.js";
 /** `max_num_results` and the `limit` option both absent: OpenAI's default page size. */
 export const DEFAULT_SEARCH_LIMIT = 10;
 
-const NO_FACTS: CollectionFacts = { vectorFieldNames: [], primaryFieldName: undefined, metricByField: new Map() };
+const NO_FACTS: CollectionFacts = { vectorFieldNames: [], primaryFieldName: undefined, metricByField: new Map(), dimensionByField: new Map() };
 
 /** What the search needs to know about a collection, read once from `collections/describe`. */
 export interface CollectionFacts {
@@ -30,6 +30,8 @@ export interface CollectionFacts {
   primaryFieldName: string | undefined;
   /** Metric of each indexed vector field (`COSINE`, `IP`, `L2`, `BM25`, …). */
   metricByField: Map<string, string>;
+  /** Dimension of each dense vector field (`params` `dim`). */
+  dimensionByField: Map<string, number>;
 }
 
 /**
@@ -102,11 +104,31 @@ export function collectionFacts(description: DescribedCollection): CollectionFac
   for (const index of description.indexes ?? []) {
     if (index.fieldName && index.metricType) metricByField.set(index.fieldName, index.metricType);
   }
+  const dimensionByField = new Map<string, number>();
+  for (const field of fields) {
+    const dimension = Number(field.params?.find((param) => param.key === "dim")?.value);
+    if (Number.isInteger(dimension) && dimension > 0) dimensionByField.set(field.name, dimension);
+  }
   return {
     vectorFieldNames: fields.filter((field) => isVectorFieldType(field.type)).map((field) => field.name),
     primaryFieldName: fields.find((field) => field.primaryKey === true)?.name,
     metricByField,
+    dimensionByField,
   };
+}
+
+/**
+ * The query vector must have the searched field's dimension: a mismatch means the store's embedding model is not the
+ * one its collection was filled with, and Milvus's own answer would not say which model or field.
+ */
+export function checkQueryDimension(facts: CollectionFacts, collectionName: string, annsField: string | undefined, queryDimension: number): void {
+  const field = annsField ?? (facts.vectorFieldNames.length === 1 ? facts.vectorFieldNames[0] : undefined);
+  const expected = field === undefined ? undefined : facts.dimensionByField.get(field);
+  if (expected === undefined || expected === queryDimension) return;
+  throw new BadRequestError(
+    `litellm_embedding_model: the embedding model returned ${queryDimension}-dimension vectors, but vector field "${field}" of collection "${collectionName}" holds ${expected}-dimension vectors; configure the model the collection was filled with (or its \`dimensions\`).`,
+    { param: "litellm_embedding_model", code: "embedding_dimension_mismatch" },
+  );
 }
 
 /** The metric of the searched field: the index on `annsField`, or on the collection's only vector field. */
@@ -188,6 +210,7 @@ export async function searchMilvus(
   const needsFacts = configuredMetric === undefined || (!managed && options.outputFields === undefined) || hybrid !== undefined;
   const facts = needsFacts ? await context.collections.get(context.transport, collectionKey, callSettings) : undefined;
   const metric = configuredMetric ?? metricFromFacts(facts ?? NO_FACTS, request.vectorStoreId, annsField);
+  if (facts) checkQueryDimension(facts, request.vectorStoreId, annsField, request.queryVector.length);
 
   const requestFilter =
     request.filters === undefined ? undefined : buildMilvusFilter(request.filters, "filters", managed ? { attributesField: MANAGED_FIELDS.attributes } : {});

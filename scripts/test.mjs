@@ -16,7 +16,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -185,7 +185,6 @@ async function prepareOpenAIPython() {
   const venv = join(cacheDir, "openai-python-venv");
   const python = join(venv, "bin", "python");
   const marker = join(venv, "vs-installed.txt");
-  const { readFile, writeFile } = await import("node:fs/promises");
   const installed = await readFile(marker, "utf8").catch(() => "");
   if (installed.trim() !== openAIPythonPackage) {
     const base = process.env.VS_PYTHON || "python3";
@@ -216,6 +215,10 @@ function runQuietly(command, args) {
 }
 
 // ---------------------------------------------------------------- helpers
+
+function lastLines(text, count) {
+  return text.trim().split("\n").slice(-count).join("\n");
+}
 
 function testSupportEntry() {
   const entry = join(repositoryRoot, "packages", "test-support", "dist", "index.js");

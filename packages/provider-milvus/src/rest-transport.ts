@@ -1,6 +1,6 @@
 import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError } from "@vs/core";
 import { Pool, type Dispatcher } from "undici";
-import { parseJsonExact, scanJson } from "./exact-json.js";
+import { hasUnsafeIntegerLiteral, parseJsonExact } from "./exact-json.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS } from "./milvus-options.js";
 import { redactSecrets, secretsOfToken } from "./milvus-secrets.js";
 import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
@@ -134,7 +134,7 @@ function interpretAnswer(statusCode: number, text: string, host: string, secrets
 
 function parseJson(text: string): unknown {
   try {
-    return parseJsonExact(text, "string", scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger);
+    return parseJsonExact(text, "string", hasUnsafeIntegerLiteral(text));
   } catch {
     return undefined;
   }

@@ -13,4 +13,5 @@ export * from "./milvus-hybrid.js";
 export * from "./milvus-writer.js";
 export { createRestTransport, type RestTransportSettings } from "./rest-transport.js";
 export * from "./exact-json.js";
+export * from "./vector-json.js";
 export * from "./milvus-secrets.js";

@@ -38,6 +38,12 @@ export interface JsonScan {
   topLevelKeys: string[];
 }
 
+/** Where a value's text lies in a JSON text: `text.slice(start, end)`, whitespace around it included. */
+export interface JsonSpan {
+  start: number;
+  end: number;
+}
+
 interface Frame {
   kind: "object" | "array";
   /** The current member: an object key or an array index. */
@@ -48,11 +54,13 @@ interface Frame {
 /**
  * One pass over a JSON text (assumed well formed; `JSON.parse` judges that): how deep it nests, whether an integer
  * needs the exact parse, and the top-level keys as written (`JSON.parse` keeps only the last of duplicate keys).
+ * Given `topLevelValues`, it also collects where each top-level member's value lies, in the order of `topLevelKeys`.
  * Character codes and index arithmetic only: it runs over every byte of every passthrough body and Milvus answer
  * (thousands of vector floats), where a substring or a regex per number would cost more than the parse itself.
  */
-export function scanJson(text: string, maxDepth: number): JsonScan {
+export function scanJson(text: string, maxDepth: number, topLevelValues?: JsonSpan[]): JsonScan {
   const stack: Frame[] = [];
+  let valueStart = -1;
   const topLevelKeys: string[] = [];
   let hasUnsafeInteger = false;
   let index = 0;
@@ -75,8 +83,18 @@ export function scanJson(text: string, maxDepth: number): JsonScan {
       stack.push(code === OPEN_BRACE ? { kind: "object", at: "", expectsKey: true } : { kind: "array", at: 0, expectsKey: false });
       if (stack.length > maxDepth) return { hasUnsafeInteger, tooDeepAt: pathOf(stack), topLevelKeys };
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (topLevelValues !== undefined && stack.length === 1 && valueStart !== -1) {
+        topLevelValues.push({ start: valueStart, end: index });
+        valueStart = -1;
+      }
       stack.pop();
+    } else if (code === COLON) {
+      if (stack.length === 1) valueStart = index + 1;
     } else if (code === COMMA) {
+      if (topLevelValues !== undefined && stack.length === 1 && valueStart !== -1) {
+        topLevelValues.push({ start: valueStart, end: index });
+        valueStart = -1;
+      }
       const top = stack[stack.length - 1];
       if (top?.kind === "array") top.at = (top.at as number) + 1;
       else if (top) top.expectsKey = true;
@@ -123,6 +141,7 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;

@@ -67,7 +67,7 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
 
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     // Outside the try: a body that cannot be serialised (too deep, a cycle) is our bug or the caller's, not an outage.
-    const payload = encodeMilvusBody(body);
+    const payload = options.encodedBody ?? encodeMilvusBody(body);
     // undici's own per-request timeouts (no timer and no AbortController per call): the answer's headers, then each
     // gap in its body, must arrive within `timeoutMs`.
     try {

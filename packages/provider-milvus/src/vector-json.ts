@@ -84,56 +84,59 @@ function writeFloat32(value: number, target: Uint8Array, offset: number): number
     exponent += 1;
     mantissa = 1e8;
   }
-  // Below 2^30: small integers to V8, so the digit arithmetic stays in integer registers.
-  mantissa |= 0;
-  let digits = 9;
-  while (mantissa % 10 === 0) {
-    mantissa = (mantissa / 10) | 0;
-    digits -= 1;
-  }
   if (exponent < 0 && exponent >= -7) {
     // 0.000ddd: the usual range of embedding values, and shorter than an exponent.
     target[at++] = DIGIT_0;
     target[at++] = DOT;
     for (let zero = -1; zero > exponent; zero--) target[at++] = DIGIT_0;
-    return writeDigits(mantissa, digits, target, at);
+    return withoutTrailingZeros(target, write9Digits(mantissa, target, at));
   }
   if (exponent >= 0 && exponent < 9) {
-    const integerDigits = exponent + 1;
-    if (digits <= integerDigits) {
-      at = writeDigits(mantissa, digits, target, at);
-      for (let zero = digits; zero < integerDigits; zero++) target[at++] = DIGIT_0;
-      return at;
-    }
-    const fractionDigits = digits - integerDigits;
-    const scale = POWERS_OF_TEN[60 + fractionDigits] as number;
-    const integerPart = (mantissa / scale) | 0;
-    at = writeDigits(integerPart, integerDigits, target, at);
-    target[at++] = DOT;
-    return writeDigits(mantissa - integerPart * scale, fractionDigits, target, at);
+    // d…d.d…d: the 9 digits one place to the right, then the integer digits moved back in front of the point.
+    write9Digits(mantissa, target, at + 1);
+    for (let digit = 0; digit <= exponent; digit++) target[at + digit] = target[at + digit + 1] as number;
+    target[at + exponent + 1] = DOT;
+    const end = withoutTrailingZeros(target, at + 10);
+    return target[end - 1] === DOT ? end - 1 : end;
   }
   // d…de±x: the mantissa's digits as an integer, scaled by a power of ten.
-  at = writeDigits(mantissa, digits, target, at);
-  target[at++] = LOWER_E;
-  return writeAscii(String(exponent - digits + 1), target, at);
+  const end = withoutTrailingZeros(target, write9Digits(mantissa, target, at));
+  target[end] = LOWER_E;
+  return writeAscii(String(exponent - (end - at) + 1), target, end + 1);
 }
 
-/** "00" … "99" as bytes: two digits per division. */
-const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, index) => DIGIT_0 + (index % 2 === 0 ? Math.floor(index / 20) : (index >> 1) % 10));
+/** "0000" … "9999" as bytes: a 9-digit number is written with two divisions. */
+const DIGIT_QUADS = new Uint8Array(40_000);
+for (let value = 0; value < 10_000; value++) {
+  DIGIT_QUADS[value * 4] = DIGIT_0 + Math.floor(value / 1000);
+  DIGIT_QUADS[value * 4 + 1] = DIGIT_0 + (Math.floor(value / 100) % 10);
+  DIGIT_QUADS[value * 4 + 2] = DIGIT_0 + (Math.floor(value / 10) % 10);
+  DIGIT_QUADS[value * 4 + 3] = DIGIT_0 + (value % 10);
+}
 
-/** `count` decimal digits of `value` (leading zeros included), most significant first. */
-function writeDigits(value: number, count: number, target: Uint8Array, offset: number): number {
-  let rest = value | 0;
-  let position = offset + count;
-  while (position - offset >= 2) {
-    const quotient = (rest / 100) | 0;
-    const pair = (rest - quotient * 100) << 1;
-    target[--position] = DIGIT_PAIRS[pair + 1] as number;
-    target[--position] = DIGIT_PAIRS[pair] as number;
-    rest = quotient;
-  }
-  if (position > offset) target[--position] = DIGIT_0 + rest;
-  return offset + count;
+/** The 9 digits of `value` (10^8 ≤ value < 10^9), leading zeros included. */
+function write9Digits(value: number, target: Uint8Array, offset: number): number {
+  const high = (value / 10_000) | 0;
+  const low = value - high * 10_000;
+  const first = (high / 10_000) | 0;
+  const middle = (high - first * 10_000) << 2;
+  const last = low << 2;
+  target[offset] = DIGIT_0 + first;
+  target[offset + 1] = DIGIT_QUADS[middle] as number;
+  target[offset + 2] = DIGIT_QUADS[middle + 1] as number;
+  target[offset + 3] = DIGIT_QUADS[middle + 2] as number;
+  target[offset + 4] = DIGIT_QUADS[middle + 3] as number;
+  target[offset + 5] = DIGIT_QUADS[last] as number;
+  target[offset + 6] = DIGIT_QUADS[last + 1] as number;
+  target[offset + 7] = DIGIT_QUADS[last + 2] as number;
+  target[offset + 8] = DIGIT_QUADS[last + 3] as number;
+  return offset + 9;
+}
+
+function withoutTrailingZeros(target: Uint8Array, end: number): number {
+  let at = end;
+  while (target[at - 1] === DIGIT_0) at -= 1;
+  return at;
 }
 
 /** Shorter arrays are written by `JSON.stringify` as before: the machinery pays off on embeddings, not on pairs. */

@@ -47,13 +47,15 @@ Options:
   --compare <cli.js>   Only an A/B of this build's dist/cli.js against another build (a scratch copy with a change):
                        both proxies run at once, measurements alternate between them; printed, docs untouched.
   --dimensions <n>     Size of the vectors in --compare and --profile runs (default 512).
+  --profile-path <p>   What --profile loads: unified (default) or passthrough.
   --cli <path>         Run the proxies from another build of dist/cli.js, e.g. a scratch copy with a change to measure.
   --keep               Keep the temporary directory (configs, proxy logs, the .cpuprofile) and print its path.
   --help               Show this help.
 `;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repositoryRoot = resolve(here, "..", "..", "..", "..");
+// dist/run.js → packages/bench/dist → the repository root three levels up.
+const repositoryRoot = resolve(here, "..", "..", "..");
 
 interface Settings {
   quick: boolean;
@@ -102,10 +104,10 @@ async function startReportingChild(processes: ProcessRegistry, name: string, scr
   return { message, child };
 }
 
-async function startUpstreams(processes: ProcessRegistry, dimensions?: number): Promise<Upstreams & { pid: number }> {
+async function startUpstreams(processes: ProcessRegistry, dimensions?: number): Promise<Upstreams & { pid: number; dimensions?: number }> {
   const { message, child } = await startReportingChild(processes, "upstreams", "upstream-child.js", dimensions === undefined ? [] : [String(dimensions)]);
   const ready = upstreamsReadySchema.parse(message);
-  return { milvusUrl: ready.milvusUrl, embeddingsUrl: ready.embeddingsUrl, pid: child.pid };
+  return { milvusUrl: ready.milvusUrl, embeddingsUrl: ready.embeddingsUrl, pid: child.pid, ...(dimensions === undefined ? {} : { dimensions }) };
 }
 
 async function withClient<T>(path: BenchPath, connections: number, mode: "latency" | "load", use: (client: PathClient) => Promise<T>): Promise<T> {
@@ -225,7 +227,7 @@ async function measureWorkers(processes: ProcessRegistry, settings: Settings, up
   }
 }
 
-async function measureProfile(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number }, directory: string): Promise<ProfileResult> {
+async function measureProfile(processes: ProcessRegistry, settings: Settings, upstreams: Upstreams & { pid: number; dimensions?: number }, directory: string, profiledPath: "unified" | "passthrough" = "unified"): Promise<ProfileResult> {
   const profileDirectory = join(directory, "cpu-profile");
   await mkdir(profileDirectory, { recursive: true });
   let proxy: ProxyProcess | undefined;
@@ -237,7 +239,8 @@ async function measureProfile(processes: ProcessRegistry, settings: Settings, up
       nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profileDirectory],
     });
     await setUpProxy(proxy);
-    const path = unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
+    const path =
+      profiledPath === "unified" ? unifiedSearchPath({ id: "unified", label: "unified", proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY }) : passthroughPath({ proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY, ...(upstreams.dimensions === undefined ? {} : { dimensions: upstreams.dimensions }) });
     const cpuOf = cpuClocks(upstreams.pid, proxy.child.pid);
     const { throughput, windowStartUs, windowEndUs } = await withClient(path, settings.profileConnections, "load", async (client) => {
       await runThroughput(client, { connections: settings.profileConnections, durationMs: 0, warmupMs: settings.throughputWarmupMs });
@@ -393,6 +396,7 @@ async function main(): Promise<void> {
       cli: { type: "string" },
       compare: { type: "string" },
       dimensions: { type: "string" },
+      "profile-path": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -449,7 +453,8 @@ async function main(): Promise<void> {
     }
     if (values.profile) {
       log(`Profile: node --cpu-prof on a proxy under ${settings.profileConnections} connections of unified search for ${settings.profileMs / 1000} s …`);
-      const profile = await measureProfile(processes, settings, upstreams, directory);
+      const profiledPath = values["profile-path"] === "passthrough" ? "passthrough" : "unified";
+      const profile = await measureProfile(processes, settings, upstreams, directory, profiledPath);
       process.stdout.write(`\n${profileSection(profile).join("\n")}\n\n`);
       return;
     }

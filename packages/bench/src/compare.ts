@@ -15,6 +15,8 @@ export interface ComparisonSettings {
   throughputWarmupMs: number;
   /** How many times each build's throughput is measured, alternating (ABAB…), so drift hits both alike. */
   throughputRepeats: number;
+  /** Size of the vectors (the upstreams' embedding and the passthrough body); default 512. */
+  dimensions?: number;
 }
 
 interface BuildRuns {
@@ -39,6 +41,7 @@ export async function compareBuilds(
   },
 ): Promise<string> {
   const { upstreams, settings, log } = options;
+  const size = settings.dimensions === undefined ? {} : { dimensions: settings.dimensions };
   const endpoints = { milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl };
   log(`Starting two proxies: base ${options.baseCli} and candidate ${options.candidateCli} …`);
   const [base, candidate] = await Promise.all([
@@ -58,12 +61,12 @@ export async function compareBuilds(
   try {
     await Promise.all([setUpProxy(base), setUpProxy(candidate)]);
     const paths: BenchPath[] = [
-      directPath(upstreams),
+      { ...directPath(upstreams, size), id: "direct" },
       unifiedSearchPath({ id: "base_unified", label: "base unified", proxyUrl: base.url, key: BENCH_VIRTUAL_KEY }),
       unifiedSearchPath({ id: "candidate_unified", label: "candidate unified", proxyUrl: candidate.url, key: BENCH_VIRTUAL_KEY }),
-      directMilvusPath(upstreams),
-      { ...passthroughPath({ proxyUrl: base.url, key: BENCH_VIRTUAL_KEY }), id: "base_passthrough" },
-      { ...passthroughPath({ proxyUrl: candidate.url, key: BENCH_VIRTUAL_KEY }), id: "candidate_passthrough" },
+      { ...directMilvusPath(upstreams, size), id: "direct_milvus" },
+      { ...passthroughPath({ proxyUrl: base.url, key: BENCH_VIRTUAL_KEY, ...size }), id: "base_passthrough" },
+      { ...passthroughPath({ proxyUrl: candidate.url, key: BENCH_VIRTUAL_KEY, ...size }), id: "candidate_passthrough" },
     ];
     log(`Latency: ${paths.length} paths × ${settings.rounds * settings.perRound} sequential requests in ${settings.rounds} interleaved rounds …`);
     const clients = await Promise.all(paths.map((path) => path.open(1, "latency")));
@@ -93,7 +96,7 @@ export async function compareBuilds(
           const path =
             kind === "unified"
               ? unifiedSearchPath({ id: kind, label: kind, proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY })
-              : passthroughPath({ proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY });
+              : passthroughPath({ proxyUrl: proxy.url, key: BENCH_VIRTUAL_KEY, ...size });
           const client = await path.open(settings.connections, "load");
           try {
             const run = await runThroughput(client, {

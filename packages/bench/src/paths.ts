@@ -2,6 +2,7 @@ import { Pool } from "undici";
 import { createVectorStores } from "@vs/sdk";
 import {
   BENCH_COLLECTION,
+  BENCH_DIMENSIONS,
   BENCH_EMBEDDING_API_KEY,
   BENCH_EMBEDDING_MODEL,
   BENCH_INDEX,
@@ -23,6 +24,17 @@ export interface Upstreams {
 }
 
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
+
+/** Rows of another vector size get their own ids and labels: `unified_1536`, `… [1536-d]`. */
+export interface PathSize {
+  dimensions?: number;
+}
+
+function sized(id: string, label: string, size: PathSize): { id: string; label: string } {
+  return size.dimensions === undefined || size.dimensions === BENCH_DIMENSIONS
+    ? { id, label }
+    : { id: `${id}_${size.dimensions}`, label: `${label} [${size.dimensions}-d]` };
+}
 
 function pool(origin: string, connections: number): Pool {
   return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
@@ -46,12 +58,11 @@ function checkMilvusAnswer(text: string, mode: ClientMode, what: string): void {
 }
 
 /** (a) What a client does without the gateway: the embedding call, then the Milvus search with its vector. */
-export function directPath(upstreams: Upstreams): BenchPath {
+export function directPath(upstreams: Upstreams, size: PathSize = {}): BenchPath {
   const embeddingsBase = new URL(upstreams.embeddingsUrl);
   const embeddingsPath = `${embeddingsBase.pathname.replace(/\/$/, "")}/embeddings`;
   return {
-    id: "direct",
-    label: "(a) direct: embedding call + Milvus search",
+    ...sized("direct", "(a) direct: embedding call + Milvus search", size),
     async open(connections, mode: ClientMode = "latency") {
       const embeddings = pool(embeddingsBase.origin, connections);
       const milvus = pool(upstreams.milvusUrl, connections);
@@ -80,13 +91,12 @@ export function directPath(upstreams: Upstreams): BenchPath {
 }
 
 /** (a') A Milvus search sent straight to Milvus, with a vector the client already has. */
-export function directMilvusPath(upstreams: Upstreams): BenchPath {
+export function directMilvusPath(upstreams: Upstreams, size: PathSize = {}): BenchPath {
   return {
-    id: "direct_milvus",
-    label: "(a') direct Milvus search",
+    ...sized("direct_milvus", "(a') direct Milvus search", size),
     async open(connections, mode: ClientMode = "latency") {
       const milvus = pool(upstreams.milvusUrl, connections);
-      const body = JSON.stringify(benchSearchBody(BENCH_COLLECTION, benchVector()));
+      const body = JSON.stringify(benchSearchBody(BENCH_COLLECTION, benchVector(size.dimensions)));
       const headers = { ...JSON_HEADERS, authorization: `Bearer ${BENCH_MILVUS_TOKEN}`, "accept-type-allow-int64": "true" };
       return {
         async operation() {
@@ -159,13 +169,12 @@ export function unifiedSearchPath(options: { id: string; label: string; proxyUrl
 }
 
 /** (d) `POST /milvus/v2/vectordb/entities/search` on a proxy: the virtual index, the same body as (a'). */
-export function passthroughPath(options: { proxyUrl: string; key: string }): BenchPath {
+export function passthroughPath(options: { proxyUrl: string; key: string } & PathSize): BenchPath {
   return {
-    id: "passthrough",
-    label: "(d) proxy passthrough /milvus/v2/vectordb/entities/search",
+    ...sized("passthrough", "(d) proxy passthrough /milvus/v2/vectordb/entities/search", options),
     async open(connections, mode: ClientMode = "latency") {
       const proxy = pool(options.proxyUrl, connections);
-      const body = JSON.stringify(benchSearchBody(BENCH_INDEX, benchVector()));
+      const body = JSON.stringify(benchSearchBody(BENCH_INDEX, benchVector(options.dimensions)));
       const headers = { ...JSON_HEADERS, authorization: `Bearer ${options.key}` };
       return {
         async operation() {
@@ -179,13 +188,12 @@ export function passthroughPath(options: { proxyUrl: string; key: string }): Ben
 }
 
 /** (f) The calibration hop: the same search body as (a') through a bare Node forwarder (`forwarder-child.ts`). */
-export function bareForwarderPath(forwarderUrl: string): BenchPath {
+export function bareForwarderPath(forwarderUrl: string, size: PathSize = {}): BenchPath {
   return {
-    id: "bare_forwarder",
-    label: "(f) bare Node forwarder (node:http + undici, no gateway logic)",
+    ...sized("bare_forwarder", "(f) bare Node forwarder (node:http + undici, no gateway logic)", size),
     async open(connections, mode: ClientMode = "latency") {
       const forwarder = pool(forwarderUrl, connections);
-      const body = JSON.stringify(benchSearchBody(BENCH_COLLECTION, benchVector()));
+      const body = JSON.stringify(benchSearchBody(BENCH_COLLECTION, benchVector(size.dimensions)));
       return {
         async operation() {
           const response = await forwarder.request({ path: "/milvus/v2/vectordb/entities/search", method: "POST", headers: JSON_HEADERS, body });

@@ -50,6 +50,18 @@ export interface WorkersResult {
   postgresProxyAtHighConcurrency?: { throughput: ThroughputRun; memoryBefore: ProcessMemory | null; memory: ProcessMemory | null; peakResetBefore: boolean };
 }
 
+/** The same paths with 1536-d embeddings (OpenAI's text-embedding-3-small), on a proxy and upstream pair of their own. */
+export interface LargeVectorsResult {
+  status: "measured" | "skipped" | "failed";
+  reason?: string;
+  dimensions: number;
+  connections?: number;
+  latency?: LatencyRow[];
+  overhead?: OverheadRow[];
+  throughput?: ThroughputRow[];
+  otherProcessesCpuShare?: number | null;
+}
+
 export interface ProfileResult {
   status: "measured" | "skipped" | "failed";
   reason?: string;
@@ -90,6 +102,7 @@ export interface BenchmarkResults {
     run256: ThroughputRun | null;
   };
   workers: WorkersResult;
+  largeVectors: LargeVectorsResult;
   targets: TargetRow[];
   profile: ProfileResult;
   endToEnd: EndToEndResult;
@@ -144,6 +157,37 @@ function latencyTable(rows: LatencyRow[]): string[] {
     lines.push(
       `| ${row.label} | ${milliseconds(latency.p50)} | ${milliseconds(latency.p90)} | ${milliseconds(latency.p99)} | ${milliseconds(latency.mean)} | ${milliseconds(latency.max)} | ${latency.count} | ${row.errors}${row.firstError ? ` (${row.firstError.replaceAll("|", "/")})` : ""} |`,
     );
+  }
+  return lines;
+}
+
+function largeVectorsSection(result: LargeVectorsResult): string[] {
+  if (result.status !== "measured" || !result.latency || !result.throughput) return [`Not measured: ${result.reason ?? result.status}.`];
+  const lines = [
+    `The same fake upstreams answering a ${result.dimensions}-d embedding (base64 when asked, as OpenAI does), a proxy of its own (warn, cache off); ` +
+      `other processes took ${result.otherProcessesCpuShare === null || result.otherProcessesCpuShare === undefined ? "n/a" : percent(result.otherProcessesCpuShare)} of the machine during the latency rounds.`,
+    "",
+    ...latencyTable(result.latency),
+    "",
+    "| path | vs | added p50 ms | added p99 ms | added mean ms | ratio p50 | ratio p99 |",
+    "|---|---|--:|--:|--:|--:|--:|",
+    ...(result.overhead ?? []).map(
+      (row) =>
+        `| ${row.label} | ${row.baseline} | ${signed(row.addedP50)} | ${signed(row.addedP99)} | ${signed(row.addedMean)} | ${ratio(row.ratioP50)} | ${ratio(row.ratioP99)} |`,
+    ),
+    "",
+    `Throughput at ${result.connections} connections, CPU per request from \`/proc\`:`,
+    "",
+    "| path | req/s | p99 ms | proxy µs/req | upstreams µs/req | load generator µs/req | other processes | errors |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const row of result.throughput) {
+    for (const run of row.runs) {
+      const cpu = run.cpuMicrosecondsPerRequest;
+      lines.push(
+        `| ${row.label} | ${perSecond(run.requestsPerSecond)} | ${milliseconds(run.latency.p99)} | ${fixed(cpu["proxy"], 0)} | ${fixed(cpu["upstreams"], 0)} | ${fixed(cpu["client"], 0)} | ${run.otherProcessesCpuShare === undefined ? "n/a" : percent(run.otherProcessesCpuShare)} | ${run.errors} |`,
+      );
+    }
   }
   return lines;
 }
@@ -394,6 +438,10 @@ export function renderMarkdown(results: BenchmarkResults): string {
     "## Throughput",
     "",
     ...throughputTables(results),
+    "",
+    `## ${results.largeVectors.dimensions}-d vectors`,
+    "",
+    ...largeVectorsSection(results.largeVectors),
     "",
     "## Memory (proxy process)",
     "",

@@ -4,7 +4,9 @@ import { startBenchUpstreams } from "./upstreams.js";
  * Child-process entry of the benchmark's upstream pair: its own process, so its CPU is not the load generator's or
  * the proxy's. Reports its addresses over IPC and ends with the parent (SIGTERM or the IPC channel closing).
  */
-const upstreams = await startBenchUpstreams();
+// argv[2]: the embedding's dimensions (default 512).
+const dimensions = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+const upstreams = await startBenchUpstreams(dimensions === undefined ? {} : { dimensions });
 process.send?.({ type: "ready", milvusUrl: upstreams.milvusUrl, embeddingsUrl: upstreams.embeddingsUrl });
 
 const stop = (): void => {

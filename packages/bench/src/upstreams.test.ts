@@ -31,6 +31,20 @@ describe("the benchmark's upstreams", () => {
     expect(json["usage"]).toEqual({ prompt_tokens: 4, total_tokens: 4 });
   });
 
+  it("answer base64 float32 bytes when asked for encoding_format base64, as OpenAI does, at the size they were started with", async () => {
+    const { json } = await post(`${upstreams.embeddingsUrl}/embeddings`, { model: "bench", input: ["one"], encoding_format: "base64" });
+    const encoded = (json["data"] as Array<{ embedding: string }>)[0]?.embedding ?? "";
+    const bytes = Buffer.from(encoded, "base64");
+    expect([...new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))]).toEqual(benchVector().map(Math.fround));
+    const large = await startBenchUpstreams({ dimensions: 1536 });
+    try {
+      const answer = await post(`${large.embeddingsUrl}/embeddings`, { model: "bench", input: ["one"] });
+      expect((answer.json["data"] as Array<{ embedding: number[] }>)[0]?.embedding).toEqual(benchVector(1536));
+    } finally {
+      await large.close();
+    }
+  });
+
   it("refuse an embedding request without input, as OpenAI does", async () => {
     expect((await post(`${upstreams.embeddingsUrl}/embeddings`, { model: "bench" })).status).toBe(400);
   });

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BENCH_EMBEDDING_MODEL, benchSearchRows, benchVector } from "./bench-data.js";
+import { BENCH_DIMENSIONS, BENCH_EMBEDDING_MODEL, benchSearchRows, benchVector } from "./bench-data.js";
 
 /**
  * The upstream pair the gateway is measured against, built to cost as little as possible so that what is measured
  * is the gateway: a Milvus REST v2 `entities/search` that answers a fixed 10-row result (`{code: 0, cost, data,
- * topks}`) without parsing the request, and an OpenAI-compatible `POST /v1/embeddings` answering a fixed 512-d
- * vector with `usage`. Answers are serialised once, at start.
+ * topks}`) without parsing the request, and an OpenAI-compatible `POST /v1/embeddings` answering a fixed vector
+ * (512-d unless told otherwise) with `usage` — as JSON floats, or as base64 float32 bytes when the request asks for
+ * `encoding_format: "base64"`, as OpenAI does. Answers are serialised once, at start.
  *
  * `startMilvusRestServer({fixedSearchAnswer})` from `@vs/provider-milvus/testing` would also do, but it parses every
  * body (a 512-float JSON array) and copies the headers: that is upstream cost, which this server leaves out.
@@ -21,11 +22,13 @@ export interface BenchUpstreams {
 const SEARCH_PATH = "/v2/vectordb/entities/search";
 const EMBEDDINGS_PATH = "/v1/embeddings";
 
-export async function startBenchUpstreams(): Promise<BenchUpstreams> {
+export async function startBenchUpstreams(options: { dimensions?: number } = {}): Promise<BenchUpstreams> {
   const rows = benchSearchRows();
   const searchAnswer = Buffer.from(JSON.stringify({ code: 0, cost: 0, data: rows, topks: [rows.length] }));
   const notSearch = Buffer.from(JSON.stringify({ code: 1100, message: "this benchmark upstream answers entities/search only" }));
-  const vectorJson = JSON.stringify(benchVector());
+  const vector = benchVector(options.dimensions ?? BENCH_DIMENSIONS);
+  const vectorJson = JSON.stringify(vector);
+  const vectorBase64 = JSON.stringify(Buffer.from(new Float32Array(vector).buffer).toString("base64"));
 
   const milvus = createServer((request, response) => {
     drain(request, () => {
@@ -43,9 +46,12 @@ export async function startBenchUpstreams(): Promise<BenchUpstreams> {
     }
     readText(request, (text) => {
       let inputs: string[];
+      let base64 = false;
       try {
-        const input = (JSON.parse(text) as { input?: unknown }).input;
+        const body = JSON.parse(text) as { input?: unknown; encoding_format?: unknown };
+        const input = body.input;
         inputs = typeof input === "string" ? [input] : Array.isArray(input) ? input.map(String) : [];
+        base64 = body.encoding_format === "base64";
       } catch {
         inputs = [];
       }
@@ -55,7 +61,7 @@ export async function startBenchUpstreams(): Promise<BenchUpstreams> {
       }
       // Roughly OpenAI's count (4 characters a token), so cost tracking sees plausible numbers.
       const tokens = inputs.reduce((sum, input) => sum + Math.max(1, Math.ceil(input.length / 4)), 0);
-      const data = inputs.map((_, index) => `{"object":"embedding","index":${index},"embedding":${vectorJson}}`).join(",");
+      const data = inputs.map((_, index) => `{"object":"embedding","index":${index},"embedding":${base64 ? vectorBase64 : vectorJson}}`).join(",");
       send(
         response,
         200,

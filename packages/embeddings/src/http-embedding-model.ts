@@ -74,11 +74,37 @@ function isFiniteNumberArray(value: unknown): value is number[] {
 /** A list of numbers, checked with a plain loop, not z.array(z.number()): this runs over every float of every vector on the hot path. */
 export const vectorSchema = z.custom<number[]>(isFiniteNumberArray, "must be a list of numbers");
 
+/**
+ * OpenAI's `encoding_format: "base64"`: the vector's little-endian float32 bytes in base64. A third of the bytes of
+ * the JSON floats, and decoding is a copy where parsing 1,536 decimal numbers is most of an answer's cost. The values
+ * come out as numbers that are exactly float32 (what the model computed and what Milvus stores).
+ */
+export function decodeBase64Float32(text: string): number[] | undefined {
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.byteLength === 0 || bytes.byteLength % 4 !== 0) return undefined;
+  // Buffer.from may hand out a slice of its pool at any offset: a copy gives the float view an aligned start.
+  const floats = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(floats.buffer).set(bytes);
+  const vector = new Array<number>(floats.length);
+  for (let index = 0; index < floats.length; index++) {
+    const value = floats[index] as number;
+    if (!Number.isFinite(value)) return undefined;
+    vector[index] = value;
+  }
+  return vector;
+}
+
+/** A vector as JSON floats, or as base64 float32 bytes (what a server sends when asked for `encoding_format: "base64"`). */
+const encodedVectorSchema = z.custom<number[] | string>(
+  (value) => typeof value === "string" || isFiniteNumberArray(value),
+  "must be a list of numbers or base64 float32 bytes",
+);
+
 /** The OpenAI `/embeddings` answer, which many providers copy (Voyage, Mistral, Jina, NVIDIA NIM, Together, Fireworks). */
 export const openAIEmbeddingResponseSchema = z.object({
   data: z.array(
     z.object({
-      embedding: vectorSchema,
+      embedding: encodedVectorSchema,
       index: z.number().int().nonnegative().nullish(),
     }),
   ),
@@ -106,7 +132,11 @@ export function parseOrInvalid<T>(schema: z.ZodType<T>, json: unknown): T {
 /** Vectors of an OpenAI-shaped answer, put in input order by `index`. */
 export function parseOpenAIShape(json: unknown): ParsedEmbeddings {
   const { data, usage } = parseOrInvalid(openAIEmbeddingResponseSchema, json);
-  const ordered = data.map((item, position) => ({ index: item.index ?? position, embedding: item.embedding }));
+  const ordered = data.map((item, position) => {
+    const embedding = typeof item.embedding === "string" ? decodeBase64Float32(item.embedding) : item.embedding;
+    if (embedding === undefined) throw new InvalidEmbeddingResponse(`data.${position}.embedding: not base64 of finite float32 values`);
+    return { index: item.index ?? position, embedding };
+  });
   ordered.sort((left, right) => left.index - right.index);
   if (ordered.some((item, position) => item.index !== position)) throw new InvalidEmbeddingResponse("the indexes are not 0..n-1");
   return { vectors: ordered.map((item) => item.embedding), promptTokens: usage?.prompt_tokens ?? usage?.total_tokens ?? undefined };

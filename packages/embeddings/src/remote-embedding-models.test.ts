@@ -44,7 +44,7 @@ describe("openai/", () => {
     expect(request?.url).toBe("/v1/embeddings");
     expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request?.headers["api-key"]).toBeUndefined();
-    expect(request?.body).toEqual({ model: "text-embedding-3-small", input: ["one", "three", "fifteen"], dimensions: 3, encoding_format: "float" });
+    expect(request?.body).toEqual({ model: "text-embedding-3-small", input: ["one", "three", "fifteen"], dimensions: 3, encoding_format: "base64" });
     // The fake server lists data in reverse; `index` puts each vector back with its text.
     expect(result.vectors).toEqual([server.vectorFor("one"), server.vectorFor("three"), server.vectorFor("fifteen")]);
     expect(result.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
@@ -56,7 +56,24 @@ describe("openai/", () => {
 
   it("sends no dimensions unless configured, passes unknown config keys to the body and drops LiteLLM client settings", async () => {
     await openai({ user: "team-a", timeout: 30 }).embed(["hello"]);
-    expect(server.requests[0]?.body).toEqual({ model: "text-embedding-3-small", input: ["hello"], encoding_format: "float", user: "team-a" });
+    expect(server.requests[0]?.body).toEqual({ model: "text-embedding-3-small", input: ["hello"], encoding_format: "base64", user: "team-a" });
+  });
+
+  it("reads base64 answers (little-endian float32) as exact float32 values, and refuses a base64 that is not", async () => {
+    const floats = new Float32Array([0.1, -0.25, 3.5e-7]);
+    const base64 = Buffer.from(floats.buffer).toString("base64");
+    server.reply({
+      status: 200,
+      body: { object: "list", data: [{ object: "embedding", index: 0, embedding: base64 }], model: "m", usage: { prompt_tokens: 1, total_tokens: 1 } },
+    });
+    expect((await openai().embed(["hello"])).vectors).toEqual([[...floats]]);
+    for (const embedding of [base64.slice(0, 7), Buffer.from(new Float32Array([1, Number.NaN, 2]).buffer).toString("base64")]) {
+      server.reply({ status: 200, body: { object: "list", data: [{ object: "embedding", index: 0, embedding }], model: "m" } });
+      await expect(openai({ max_retries: 0 }).embed(["hello"])).rejects.toMatchObject({
+        status: 502,
+        message: expect.stringContaining("data.0.embedding: not base64 of finite float32 values"),
+      });
+    }
   });
 
   it("keeps the connection alive between calls", async () => {

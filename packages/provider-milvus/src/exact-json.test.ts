@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { containsRawJson, isRawJson, parseJsonExact, rawIntegersToStrings, scanJson } from "./exact-json.js";
+import { containsRawJson, hasUnsafeIntegerLiteral, isRawJson, parseJsonExact, rawIntegersToStrings, scanJson } from "./exact-json.js";
 
 describe("exact JSON", () => {
   it("keeps integers past 2^53 byte for byte as raw JSON, and leaves everything else to JSON.parse", () => {
@@ -30,5 +30,16 @@ describe("exact JSON", () => {
       topLevelKeys: ["k", "dbName", "dbName", "x y"],
     });
     expect(scanJson(`${"[".repeat(200_000)}${"]".repeat(200_000)}`, 64).tooDeepAt).toBe("[0]".repeat(64));
+    expect(scanJson('[1234567890123456.5,-12345678901234567e0,1e400,123456789012345,"\\\\",900719925474099]', 64).hasUnsafeInteger).toBe(false);
+    expect(scanJson('["a\\"b",-9007199254740993]', 64).hasUnsafeInteger).toBe(true);
+    expect(scanJson('[-,1.,2e,"x\\\\"]', 64).hasUnsafeInteger).toBe(false);
+    expect(scanJson('{"k\\\\":[9007199254740992]}', 64)).toEqual({ hasUnsafeInteger: true, tooDeepAt: undefined, topLevelKeys: ["k\\"] });
+  });
+
+  it("rules out unsafe integers without a walk only when no run of 16 digits exists", () => {
+    expect(hasUnsafeIntegerLiteral('{"a":[0.1234567890123456]}')).toBe(false);
+    expect(hasUnsafeIntegerLiteral('{"a":"12345678901234567"}')).toBe(false);
+    expect(hasUnsafeIntegerLiteral('{"a":[1,9007199254740993]}')).toBe(true);
+    expect(hasUnsafeIntegerLiteral('{"a":[1,2,3]}')).toBe(false);
   });
 });

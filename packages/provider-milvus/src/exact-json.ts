@@ -39,6 +39,12 @@ export interface JsonScan {
   topLevelKeys: string[];
 }
 
+/** Where a value's text lies in a JSON text: `text.slice(start, end)`, whitespace around it included. */
+export interface JsonSpan {
+  start: number;
+  end: number;
+}
+
 interface Frame {
   kind: "object" | "array";
   /** The current member: an object key or an array index. */
@@ -49,15 +55,20 @@ interface Frame {
 /**
  * One pass over a JSON text (assumed well formed; `JSON.parse` judges that): how deep it nests, whether an integer
  * needs the exact parse, and the top-level keys as written (`JSON.parse` keeps only the last of duplicate keys).
+ * Given `topLevelValues`, it also collects where each top-level member's value lies, in the order of `topLevelKeys`.
+ * Character codes and index arithmetic only: it runs over every byte of every passthrough body and Milvus answer
+ * (thousands of vector floats), where a substring or a regex per number would cost more than the parse itself.
  */
-export function scanJson(text: string, maxDepth: number): JsonScan {
+export function scanJson(text: string, maxDepth: number, topLevelValues?: JsonSpan[]): JsonScan {
   const stack: Frame[] = [];
+  let valueStart = -1;
   const topLevelKeys: string[] = [];
   let hasUnsafeInteger = false;
   let index = 0;
-  while (index < text.length) {
-    const character = text[index] as string;
-    if (character === '"') {
+  const length = text.length;
+  while (index < length) {
+    const code = text.charCodeAt(index);
+    if (code === QUOTE) {
       const end = endOfString(text, index);
       const top = stack[stack.length - 1];
       if (top?.kind === "object" && top.expectsKey) {
@@ -69,20 +80,54 @@ export function scanJson(text: string, maxDepth: number): JsonScan {
       index = end;
       continue;
     }
-    if (character === "{" || character === "[") {
-      stack.push(character === "{" ? { kind: "object", at: "", expectsKey: true } : { kind: "array", at: 0, expectsKey: false });
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      stack.push(code === OPEN_BRACE ? { kind: "object", at: "", expectsKey: true } : { kind: "array", at: 0, expectsKey: false });
       if (stack.length > maxDepth) return { hasUnsafeInteger, tooDeepAt: pathOf(stack), topLevelKeys };
-    } else if (character === "}" || character === "]") {
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (topLevelValues !== undefined && stack.length === 1 && valueStart !== -1) {
+        topLevelValues.push({ start: valueStart, end: index });
+        valueStart = -1;
+      }
       stack.pop();
-    } else if (character === ",") {
+    } else if (code === COLON) {
+      if (stack.length === 1) valueStart = index + 1;
+    } else if (code === COMMA) {
+      if (topLevelValues !== undefined && stack.length === 1 && valueStart !== -1) {
+        topLevelValues.push({ start: valueStart, end: index });
+        valueStart = -1;
+      }
       const top = stack[stack.length - 1];
       if (top?.kind === "array") top.at = (top.at as number) + 1;
       else if (top) top.expectsKey = true;
-    } else if (character === "-" || (character >= "0" && character <= "9")) {
-      const number = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(index, index + 400));
-      const literal = number?.[0] ?? character;
-      if (!hasUnsafeInteger && isUnsafeIntegerText(literal)) hasUnsafeInteger = true;
-      index += literal.length;
+    } else if (code === MINUS || (code >= DIGIT_0 && code <= DIGIT_9)) {
+      const start = index;
+      if (code === MINUS) index += 1;
+      const digitsStart = index;
+      index = skipDigits(text, index);
+      const digits = index - digitsStart;
+      if (digits === 0) continue;
+      let integer = true;
+      if (text.charCodeAt(index) === DOT) {
+        const fractionStart = index + 1;
+        const fractionEnd = skipDigits(text, fractionStart);
+        if (fractionEnd > fractionStart) {
+          integer = false;
+          index = fractionEnd;
+        }
+      }
+      const exponent = text.charCodeAt(index);
+      if (exponent === LOWER_E || exponent === UPPER_E) {
+        let at = index + 1;
+        const sign = text.charCodeAt(at);
+        if (sign === PLUS || sign === MINUS) at += 1;
+        const exponentEnd = skipDigits(text, at);
+        if (exponentEnd > at) {
+          integer = false;
+          index = exponentEnd;
+        }
+      }
+      // Up to 15 digits an integer is always exact in a double: only longer ones need a look.
+      if (integer && digits > 15 && !hasUnsafeInteger && !Number.isSafeInteger(Number(text.slice(start, index)))) hasUnsafeInteger = true;
       continue;
     }
     index += 1;
@@ -90,15 +135,39 @@ export function scanJson(text: string, maxDepth: number): JsonScan {
   return { hasUnsafeInteger, tooDeepAt: undefined, topLevelKeys };
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+
+function skipDigits(text: string, from: number): number {
+  let index = from;
+  for (let code = text.charCodeAt(index); code >= DIGIT_0 && code <= DIGIT_9; code = text.charCodeAt(index)) index += 1;
+  return index;
+}
+
 function endOfString(text: string, start: number): number {
+  // indexOf finds the next quote natively; a run of backslashes right before it decides whether it is escaped.
   let index = start + 1;
-  while (index < text.length) {
-    const character = text[index];
-    if (character === "\\") index += 2;
-    else if (character === '"') return index + 1;
-    else index += 1;
+  for (;;) {
+    const quote = text.indexOf('"', index);
+    if (quote === -1) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH && quote - 1 - backslashes > start) backslashes += 1;
+    if (backslashes % 2 === 0) return quote + 1;
+    index = quote + 1;
   }
-  return text.length;
 }
 
 function decodeString(literal: string): string {
@@ -120,6 +189,17 @@ function pathOf(stack: Frame[]): string {
   return path === "" ? "(the body)" : path;
 }
 
+/** Sixteen digits in a row: below that no integer literal can be past 2^53. */
+const LONG_DIGIT_RUN = /\d{16}/;
+
+/**
+ * Whether some integer literal of a JSON text is past 2^53, for texts whose depth and keys do not matter: a native
+ * regex rules out the usual case (no run of 16 digits anywhere) before the walk of `scanJson`.
+ */
+export function hasUnsafeIntegerLiteral(text: string): boolean {
+  return LONG_DIGIT_RUN.test(text) && scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger;
+}
+
 /** How integers past 2^53 come out of `parseJsonExact`. */
 export type UnsafeIntegers = "raw" | "string";
 
@@ -135,11 +215,7 @@ export class UnsafeIntegerUnsupportedError extends Error {
  * strings (`"string"`, for values handed to code: what the gRPC transport answers too). `hasUnsafeInteger` from a
  * prior `scanJson` skips the slower reviver when nothing needs it. Throws what `JSON.parse` throws.
  */
-export function parseJsonExact(
-  text: string,
-  unsafeIntegers: UnsafeIntegers,
-  hasUnsafeInteger = scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger,
-): unknown {
+export function parseJsonExact(text: string, unsafeIntegers: UnsafeIntegers, hasUnsafeInteger = hasUnsafeIntegerLiteral(text)): unknown {
   if (!hasUnsafeInteger) return JSON.parse(text);
   const exact = sourceTextJson;
   if (exact === undefined) throw new UnsafeIntegerUnsupportedError();

@@ -9,7 +9,8 @@ export {
   foldJsonKey,
   requestedCollection,
   rewritePassthroughRequest,
+  rewritePassthroughRequestText,
   rewritePassthroughResponse,
   type PassthroughPermission,
 } from "./milvus-passthrough.js";
-export { UnsafeIntegerUnsupportedError, parseJsonExact, scanJson, type JsonScan, type UnsafeIntegers } from "./exact-json.js";
+export { UnsafeIntegerUnsupportedError, parseJsonExact, scanJson, type JsonScan, type JsonSpan, type UnsafeIntegers } from "./exact-json.js";

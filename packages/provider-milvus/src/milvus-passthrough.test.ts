@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BadRequestError } from "@vs/core";
-import { parseJsonExact } from "./exact-json.js";
+import { parseJsonExact, scanJson, type JsonSpan } from "./exact-json.js";
 import {
   checkPassthroughKeys,
   checkPinnedDatabase,
@@ -8,6 +8,7 @@ import {
   foldJsonKey,
   requestedCollection,
   rewritePassthroughRequest,
+  rewritePassthroughRequestText,
   rewritePassthroughResponse,
 } from "./milvus-passthrough.js";
 
@@ -97,5 +98,38 @@ describe("passthrough policy", () => {
     expect(answer).toEqual({ code: 0, message: "collection dall-e-6 loaded", data: { collectionName: "dall-e-6", fields: [{ name: "real_books_vector" }] } });
     const rows = rewritePassthroughResponse({ code: 0, data: [{ title: "real_books" }] }, { collection: "real_books", virtualName: "v" });
     expect(rows.data).toEqual([{ title: "real_books" }]);
+  });
+});
+
+describe("rewritePassthroughRequestText", () => {
+  function rewriteBoth(text: string, target: { collection: string; dbName?: string }): { fromText: string; fromObject: string } {
+    const values: JsonSpan[] = [];
+    const scan = scanJson(text, 64, values);
+    const body = parseJsonExact(text, "raw", scan.hasUnsafeInteger) as Record<string, unknown>;
+    return {
+      fromText: rewritePassthroughRequestText(text, { keys: scan.topLevelKeys, values }, body, target),
+      fromObject: JSON.stringify(rewritePassthroughRequest(body, target)),
+    };
+  }
+
+  it("means what the rewritten object means: vectors copied as written, every other value printed as before", () => {
+    const text =
+      '{ "collectionName" : "virtual", "DBNAME": "default", "data": [[0.10, -2.5e-3, 1], [3, 4.000]], "limit": 10.0,\n "filter": "id in [1]", "ids": [9007199254740993, 1.0], "searchParams": {"params": {"nprobe": 1e1}}, "limit": 5 }';
+    const { fromText, fromObject } = rewriteBoth(text, { collection: "real", dbName: "pinned" });
+    expect(JSON.parse(fromText)).toEqual(JSON.parse(fromObject));
+    expect(Object.keys(JSON.parse(fromText) as object)).toEqual(Object.keys(JSON.parse(fromObject) as object));
+    // The vectors as the client wrote them; the limit normalised (its last value), the big id exact.
+    expect(fromText).toContain('"data": [[0.10, -2.5e-3, 1], [3, 4.000]]');
+    expect(fromText).toContain('"limit":5,');
+    expect(fromText).toContain('"ids":[9007199254740993,1]');
+    expect(fromText).toContain('"searchParams":{"params":{"nprobe":10}}');
+    expect(fromText).not.toMatch(/DBNAME|virtual/);
+    expect(fromText.endsWith('"dbName":"pinned"}')).toBe(true);
+  });
+
+  it("prints lists that are not number lists (rows, strings, sparse vectors) from the parsed body", () => {
+    const text = '{"collectionName":"v","data":[{"id":1.0,"vector":[0.5]}],"search":[{"data":["text"]}],"sparse":[[{"1":0.5}]]}';
+    const { fromText, fromObject } = rewriteBoth(text, { collection: "r" });
+    expect(fromText).toBe(fromObject);
   });
 });

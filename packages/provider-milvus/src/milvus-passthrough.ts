@@ -1,4 +1,5 @@
 import { BadRequestError } from "@vs/core";
+import type { JsonSpan } from "./exact-json.js";
 import type { MilvusResponse } from "./milvus-transport.js";
 
 /**
@@ -134,6 +135,41 @@ export function rewritePassthroughRequest(body: Record<string, unknown>, target:
   rewritten["collectionName"] = target.collection;
   if (target.dbName) rewritten["dbName"] = target.dbName;
   return rewritten;
+}
+
+/** A list of lists of numbers and nothing else: the vectors of a search (`data: [[0.1, …]]`). */
+const NUMBER_LISTS = /^\s*\[\s*\[[-+0-9.eE,[\]\s]*\]\s*$/;
+
+/**
+ * `JSON.stringify(rewritePassthroughRequest(body, target))`, with one saving: a top-level value that is a list of
+ * lists of numbers (the query vectors of a search, thousands of floats) is copied from the text as the client wrote
+ * it instead of being printed again from its parsed doubles — Milvus reads such a list as floats either way. Every
+ * other value is printed from `body` as before, so integers are normalised and raw-JSON ones stay exact.
+ *
+ * `keys` and `values` are the top-level keys as written and their value spans (`scanJson`), duplicates included: as
+ * with `JSON.parse`, a key keeps its first position and its last value.
+ */
+export function rewritePassthroughRequestText(
+  text: string,
+  members: { keys: readonly string[]; values: readonly JsonSpan[] },
+  body: Record<string, unknown>,
+  target: { collection: string; dbName?: string | undefined },
+): string {
+  const rewritten = rewritePassthroughRequest(body, target);
+  if (members.keys.length !== members.values.length) return JSON.stringify(rewritten);
+  const lastSpan = new Map<string, JsonSpan>();
+  members.keys.forEach((key, position) => {
+    lastSpan.set(key, members.values[position] as JsonSpan);
+  });
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(rewritten)) {
+    const span = key === "collectionName" || key === "dbName" ? undefined : lastSpan.get(key);
+    const source = span === undefined ? undefined : text.slice(span.start, span.end);
+    const written = source !== undefined && NUMBER_LISTS.test(source) ? source : JSON.stringify(value);
+    // JSON.stringify leaves out what JSON cannot hold (undefined, functions): parsed JSON has none, but stay exact.
+    if (written !== undefined) parts.push(`${JSON.stringify(key)}:${written}`);
+  }
+  return `{${parts.join(",")}}`;
 }
 
 /** Milvus's answer with the real collection name replaced by the virtual one, wherever it appears. */

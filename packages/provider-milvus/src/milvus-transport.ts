@@ -18,6 +18,11 @@ export interface MilvusCallOptions {
   signal?: AbortSignal | undefined;
   /** Overrides the transport's default timeout for this call. */
   timeoutMs?: number | undefined;
+  /**
+   * `body` already written as JSON text, equal in meaning (the passthrough copies a client's vectors instead of
+   * printing them again). The REST transport sends it as is; the gRPC transport, which translates `body`, ignores it.
+   */
+  encodedBody?: string | undefined;
 }
 
 export interface MilvusResponse {

@@ -1,8 +1,9 @@
 import { AbortedError, BadRequestError, UpstreamError, UpstreamTimeoutError } from "@vs/core";
 import { Pool, type Dispatcher } from "undici";
-import { parseJsonExact, scanJson } from "./exact-json.js";
+import { hasUnsafeIntegerLiteral, parseJsonExact } from "./exact-json.js";
 import { DEFAULT_MILVUS_TIMEOUT_MS } from "./milvus-options.js";
 import { redactSecrets, secretsOfToken } from "./milvus-secrets.js";
+import { encodeMilvusBody } from "./vector-json.js";
 import type { MilvusCallOptions, MilvusResponse, MilvusTransport } from "./milvus-transport.js";
 
 export interface RestTransportSettings {
@@ -66,7 +67,7 @@ export function createRestTransport(settings: RestTransportSettings): MilvusTran
 
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     // Outside the try: a body that cannot be serialised (too deep, a cycle) is our bug or the caller's, not an outage.
-    const payload = JSON.stringify(body);
+    const payload = options.encodedBody ?? encodeMilvusBody(body);
     // undici's own per-request timeouts (no timer and no AbortController per call): the answer's headers, then each
     // gap in its body, must arrive within `timeoutMs`.
     try {
@@ -134,7 +135,7 @@ function interpretAnswer(statusCode: number, text: string, host: string, secrets
 
 function parseJson(text: string): unknown {
   try {
-    return parseJsonExact(text, "string", scanJson(text, Number.POSITIVE_INFINITY).hasUnsafeInteger);
+    return parseJsonExact(text, "string", hasUnsafeIntegerLiteral(text));
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { AbortedError, BadRequestError, PayloadTooLargeError } from "@vs/core";
-import { parseJsonExact, scanJson, UnsafeIntegerUnsupportedError } from "@vs/provider-milvus/internal";
+import { parseJsonExact, scanJson, UnsafeIntegerUnsupportedError, type JsonSpan } from "@vs/provider-milvus/internal";
 import type { Env } from "./context.js";
 
 /** Deeper bodies are refused: Milvus requests nest a few levels, and deep ones would overflow the walks over them. */
@@ -11,6 +11,9 @@ export interface PassthroughBody {
   body: Record<string, unknown>;
   /** The top-level keys as written, duplicates included (the parsed object keeps only the last of each). */
   topLevelKeys: string[];
+  /** The body as received, and where each of `topLevelKeys`' values lies in it: the upstream body copies vectors from it. */
+  text: string;
+  topLevelValues: JsonSpan[];
 }
 
 /**
@@ -22,7 +25,8 @@ export async function readPassthroughBody(c: Context<Env>, limitBytes: number): 
   const text = await readBodyText(c, limitBytes);
   if (text.trim() === "") throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
   // Depth first: the scan walks any text without recursion, the parse and everything after it may recurse.
-  const scan = scanJson(text, MAX_PASSTHROUGH_JSON_DEPTH);
+  const topLevelValues: JsonSpan[] = [];
+  const scan = scanJson(text, MAX_PASSTHROUGH_JSON_DEPTH, topLevelValues);
   if (scan.tooDeepAt !== undefined) {
     throw new BadRequestError(`${scan.tooDeepAt}: the body nests deeper than ${MAX_PASSTHROUGH_JSON_DEPTH} levels here.`, {
       param: scan.tooDeepAt,
@@ -41,7 +45,7 @@ export async function readPassthroughBody(c: Context<Env>, limitBytes: number): 
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
-  return { body: value as Record<string, unknown>, topLevelKeys: scan.topLevelKeys };
+  return { body: value as Record<string, unknown>, topLevelKeys: scan.topLevelKeys, text, topLevelValues };
 }
 
 /** The body as UTF-8 text, counting bytes as they arrive (a lying Content-Length cannot get past the limit). */

@@ -8,6 +8,7 @@ import {
   classifyPassthroughPath,
   requestedCollection,
   rewritePassthroughRequest,
+  rewritePassthroughRequestText,
   rewritePassthroughResponse,
 } from "@vs/provider-milvus/internal";
 import type { MilvusOptions, MilvusProvider } from "@vs/provider-milvus";
@@ -45,7 +46,7 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
     if (!route) throw new ForbiddenError(`The Milvus endpoint "${path}" is not available through this gateway.`, { code: "endpoint_not_allowed" });
     if (c.req.method !== "POST") throw new MethodNotAllowedError(`Milvus REST v2 endpoints take POST, not ${c.req.method}.`);
     const caller = c.get("caller");
-    const { body, topLevelKeys } = await readPassthroughBody(c, maxBodyBytes);
+    const { body, topLevelKeys, text, topLevelValues } = await readPassthroughBody(c, maxBodyBytes);
     const { dbNameKey } = checkPassthroughKeys(topLevelKeys);
     const requestedDatabase = { bodyKey: dbNameKey, bodyValue: dbNameKey === undefined ? undefined : body[dbNameKey], header: c.req.header("db-name") };
 
@@ -89,9 +90,10 @@ export function milvusPassthroughRoutes(options: MilvusPassthroughOptions): Hono
       { text: displayAddress, replacement: "the vector store" },
     ]);
     const started = performance.now();
-    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, { collection: index.vector_store_index, dbName }), {
-      signal: clientSignal(c),
-    });
+    const target = { collection: index.vector_store_index, dbName };
+    const encodedBody =
+      transport.kind === "rest" ? rewritePassthroughRequestText(text, { keys: topLevelKeys, values: topLevelValues }, body, target) : undefined;
+    const answer = await transport.call(route.endpoint, rewritePassthroughRequest(body, target), { signal: clientSignal(c), encodedBody });
     record.upstream_ms = performance.now() - started;
     if (Array.isArray(answer.data)) record.result_count = answer.data.length;
     if (answer.code !== 0 && answer.code !== 200) record.error_code = `vector_store_error:${answer.code}`;

@@ -43,7 +43,9 @@ export const OPENAI_COMPATIBLE_PROVIDERS = {
     apiKeyEnv: ["OPENAI_API_KEY"],
     maxInputsPerCall: REMOTE_MAX_INPUTS_PER_CALL,
     dimensionsField: "dimensions",
-    fixedBody: { encoding_format: "float" },
+    // What the official OpenAI clients ask for: float32 bytes in base64, a third of the size of JSON floats and a copy
+    // to decode. Servers that answer floats anyway (older OpenAI-compatible ones) are read as before.
+    fixedBody: { encoding_format: "base64" },
   },
   // https://docs.voyageai.com/reference/embeddings-api
   voyage: {

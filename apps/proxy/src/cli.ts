@@ -8,6 +8,8 @@ import { proxyConfigSchema, type ProxyConfig } from "./config/config.js";
 import { loadConfigFile } from "./config-file.js";
 import { usesEmbeddedMilvus } from "./embedded.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
+import { answerPrimaryScrapes, primaryClusterMetrics } from "./observability/cluster-metrics.js";
+import { serveMetrics } from "./observability/metrics-server.js";
 import { startProxy } from "./server.js";
 
 const HELP = `vs-proxy — the vs vector store gateway
@@ -83,7 +85,9 @@ async function main(): Promise<void> {
   const shutdownGraceMs = graceSeconds === undefined ? undefined : graceSeconds * 1000;
 
   if (cluster.isWorker) {
-    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption, shutdownGraceMs }), port);
+    // From the start: a scrape while this worker starts (or restarts) must not wait on it; it has counted nothing.
+    answerPrimaryScrapes();
+    const proxy = await startOrFail(() => startProxy({ configPath, port, host, dataDir: dataDirOption, shutdownGraceMs, clusterWorker: true }), port);
     process.send?.({ type: "listening", url: proxy.url });
     process.once("SIGTERM", () => stopGracefully(proxy));
     process.once("SIGINT", () => undefined); // the primary decides; it sends SIGTERM
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
     config,
     workers,
     graceMs,
+    host,
     dataDir: resolve(dataDirOption ?? config.general_settings.data_dir ?? process.env["VS_DATA_DIR"] ?? ".vs-data"),
   });
 }
@@ -171,17 +176,31 @@ function printBanner(url: string, masterKey: MasterKey, demo?: { store: string; 
 }
 
 /** The primary: resolves the master key once (so workers never race to generate one), forks, restarts crashed workers. */
-async function runCluster(options: { config: ProxyConfig; workers: number; graceMs: number; dataDir: string }): Promise<void> {
+async function runCluster(options: { config: ProxyConfig; workers: number; graceMs: number; host: string; dataDir: string }): Promise<void> {
   const masterKey = await resolveMasterKey({ configured: options.config.general_settings.master_key, dataDir: options.dataDir });
+  const metricsSettings = options.config.general_settings.metrics;
+  // Listening before any worker asks: a scrape on the gateway's port reaches a worker, which asks the primary.
+  const metricsText = metricsSettings.enabled ? primaryClusterMetrics() : null;
+  let metricsUrl: string | undefined;
+  if (metricsText && metricsSettings.port !== undefined) {
+    const metricsHost = metricsSettings.host ?? options.host;
+    const server = await serveMetrics({ port: metricsSettings.port, host: metricsHost, text: metricsText }).catch((error: NodeJS.ErrnoException) =>
+      fail(`general_settings.metrics.port ${metricsSettings.port} on ${metricsHost} could not be opened: ${error.code ?? error.message}`),
+    );
+    metricsUrl = `http://${metricsHost === "0.0.0.0" || metricsHost === "::" ? "127.0.0.1" : metricsHost}:${server.port}/metrics`;
+  }
   let shuttingDown = false;
   let printed = false;
+  let listening = 0;
   const fork = () => {
     const worker = cluster.fork();
     worker.on("message", (message: { type?: string; url?: string }) => {
-      if (message.type === "listening" && !printed && message.url) {
+      // Announced once every worker listens: connections accepted before are all handed to the first ones.
+      if (message.type === "listening" && ++listening >= options.workers && !printed && message.url) {
         printed = true;
         printBanner(message.url, masterKey);
         process.stdout.write(`${options.workers} workers\n`);
+        if (metricsUrl) process.stdout.write(`metrics (all workers, no authentication) on ${metricsUrl}\n`);
       }
     });
   };

@@ -38,6 +38,7 @@ import { Guardrails } from "./guardrails.js";
 import { resolveMasterKey, type MasterKey } from "./master-key.js";
 import { GatewayMetrics } from "./observability/metrics.js";
 import { serveMetrics } from "./observability/metrics-server.js";
+import { workerClusterMetrics, type MetricsText } from "./observability/cluster-metrics.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { startTracing } from "./observability/tracing.js";
 import { RedisRateLimits } from "./limits/redis-rate-limits.js";
@@ -64,6 +65,11 @@ export interface ProxyOptions {
   shutdownGraceMs?: number | undefined;
   /** How long a vector store's readiness answer is reused (ms; default 5000). */
   readinessCacheMs?: number;
+  /**
+   * Set by the CLI in a `--workers N` worker: `GET /metrics` on the gateway's port answers the sum over every worker
+   * (asked of the primary), and `general_settings.metrics.port` is left to the primary, which serves that sum.
+   */
+  clusterWorker?: boolean;
 }
 
 export interface RunningProxy {
@@ -175,6 +181,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       );
     }
     const metrics = settings.metrics.enabled ? new GatewayMetrics() : null;
+    const metricsText: MetricsText | null = metrics && (options.clusterWorker ? workerClusterMetrics(metrics) : () => metrics.text());
     const tracing = await startTracing({ env, recordQueryText: settings.tracing.record_query_text, logger });
     if (tracing) cleanups.push(() => tracing.shutdown());
     const rawEmbeddingCache = createEmbeddingCache(settings, logger, cleanups);
@@ -267,7 +274,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       tracing: tracing !== null,
       keyLimits: { rateLimits, budgets: auth.budgets, metrics, logger },
       routes: [
-        ...(metrics && settings.metrics.port === undefined ? [metricsRoutes(metrics)] : []),
+        ...(metricsText && settings.metrics.port === undefined ? [metricsRoutes(metricsText)] : []),
         adminRoutes({ auth, registry, stores, keys: virtualKeys, indexes, maxBodyBytes: settings.max_request_body_bytes }),
         fileRoutes({ service: writePath.service, maxFileBytes: settings.max_file_upload_bytes }),
         vectorStoreRoutes({
@@ -285,8 +292,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     await probing;
     const host = options.host ?? "0.0.0.0";
     let metricsPort: number | undefined;
-    if (metrics && settings.metrics.port !== undefined) {
-      const metricsServer = await serveMetrics({ port: settings.metrics.port, host: settings.metrics.host ?? host, text: () => metrics.text() });
+    if (metricsText && settings.metrics.port !== undefined && !options.clusterWorker) {
+      const metricsServer = await serveMetrics({ port: settings.metrics.port, host: settings.metrics.host ?? host, text: metricsText });
       metricsPort = metricsServer.port;
       cleanups.push(() => metricsServer.close());
     }

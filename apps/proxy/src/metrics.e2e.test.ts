@@ -94,23 +94,22 @@ describe("GET /metrics", () => {
     expect(text).not.toContain("first question");
     expect(text).not.toContain(alphaKey);
 
-    // Embedding time: two misses took the embedding server's delay (0.5 s < d ≤ 1 s), two hits were near-instant.
-    // (The search the vector store failed records no timings.)
+    // Embedding time: two misses took at least the embedding server's delay (> 0.5 s), the hit did not. Only the bounds
+    // that load cannot move are asserted: a busy machine may slow anything down, never speed a miss up.
     const embedding = histogram(text, "vs_embedding_duration_seconds", { vector_store: "docs" });
-    expect(embedding.buckets?.["0.1"]).toBe("1");
-    expect(embedding.buckets?.["0.5"]).toBe("1");
-    expect(embedding.buckets?.["1"]).toBe("3");
+    expect(Number(embedding.buckets?.["0.5"])).toBeLessThanOrEqual(1);
     expect(embedding.buckets?.["+Inf"]).toBe("3");
     expect(embedding.count).toBe("3");
     expect(Number(embedding.sum)).toBeGreaterThanOrEqual((2 * EMBEDDING_DELAY_MS) / 1000);
     expect(histogram(text, "vs_vector_store_duration_seconds", { vector_store: "docs" }).count).toBe("3");
     const gateway = histogram(text, "vs_gateway_duration_seconds", { route: searchRoute });
     expect(gateway.count).toBe("3");
-    expect(gateway.buckets?.["0.5"]).toBe("3"); // the gateway's own share never includes the embedding delay
     const total = histogram(text, "vs_http_request_duration_seconds", { route: searchRoute, method: "POST" });
     expect(total.count).toBe("6");
-    expect(total.buckets?.["0.5"]).toBe("4"); // all but the two misses
-    expect(total.buckets?.["1"]).toBe("6");
+    expect(Number(total.buckets?.["0.5"])).toBeLessThanOrEqual(4); // the two misses are never under 0.5 s
+    expect(total.buckets?.["+Inf"]).toBe("6");
+    // The gateway's own share never includes the embedding delay: its sum stays under the misses' embedding time.
+    expect(Number(gateway.sum)).toBeLessThan(Number(embedding.sum));
 
     expect(sample(families, "vs_embedding_tokens_total", { vector_store: "docs", key_alias: "alpha" })?.value).toBe("10");
     expect(Number(sample(families, "vs_embedding_cost_usd_total", { vector_store: "docs", key_alias: "alpha" })?.value)).toBeCloseTo(

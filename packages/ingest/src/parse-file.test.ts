@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidFileError, UnsupportedFileError } from "./errors.js";
 import { parseFile, type ParseFileInput } from "./parse-file.js";
 import { makeDocx } from "./test-support/make-docx.js";
-import { makePdf } from "./test-support/make-pdf.js";
+import { makePdf } from "@vs/test-support";
 import { makeZip } from "./test-support/make-zip.js";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

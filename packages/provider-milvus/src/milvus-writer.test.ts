@@ -1,4 +1,5 @@
 import { BadRequestError, UpstreamError, VsError, type Filter, type StoreLayout, type StoredChunk } from "@vs/core";
+import { cosine, seededRandom } from "@vs/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMilvusFilter } from "./milvus-filters.js";
 import { hybridSearchBody, hybridWeights } from "./milvus-hybrid.js";
@@ -10,31 +11,6 @@ import { startMilvusRestServer } from "./testing/milvus-rest-server.js";
 
 const milvusAddress = process.env.VS_TEST_MILVUS_ADDRESS?.replace(/^(?:grpcs?|https?):\/\//i, "");
 const DIMENSION = 32;
-
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const cosine = (a: number[], b: number[]): number => {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  a.forEach((value, index) => {
-    const other = b[index] as number;
-    dot += value * other;
-    aa += value * value;
-    bb += other * other;
-  });
-  return dot / Math.sqrt(aa * bb);
-};
 
 describe("managed layout bodies", () => {
   const layout: StoreLayout = { dimensions: 8, metric: "l2", fullText: true };

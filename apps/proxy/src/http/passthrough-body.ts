@@ -1,6 +1,7 @@
 import type { Context } from "hono";
-import { AbortedError, BadRequestError, PayloadTooLargeError } from "@vs/core";
+import { BadRequestError } from "@vs/core";
 import { parseJsonExact, scanJson, UnsafeIntegerUnsupportedError, type JsonSpan } from "@vs/provider-milvus/internal";
+import { readBody } from "./body.js";
 import type { Env } from "./context.js";
 
 /** Deeper bodies are refused: Milvus requests nest a few levels, and deep ones would overflow the walks over them. */
@@ -22,7 +23,7 @@ export interface PassthroughBody {
  * a JSON object of at most `limitBytes`, nested at most `MAX_PASSTHROUGH_JSON_DEPTH` levels.
  */
 export async function readPassthroughBody(c: Context<Env>, limitBytes: number): Promise<PassthroughBody> {
-  const text = await readBodyText(c, limitBytes);
+  const text = (await readBody(c, limitBytes)).toString("utf8");
   if (text.trim() === "") throw new BadRequestError("The request needs a JSON body.", { code: "invalid_json" });
   // Depth first: the scan walks any text without recursion, the parse and everything after it may recurse.
   const topLevelValues: JsonSpan[] = [];
@@ -46,45 +47,4 @@ export async function readPassthroughBody(c: Context<Env>, limitBytes: number): 
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new BadRequestError("The request body must be a JSON object.", { code: "invalid_json" });
   return { body: value as Record<string, unknown>, topLevelKeys: scan.topLevelKeys, text, topLevelValues };
-}
-
-/** The body as UTF-8 text, counting bytes as they arrive (a lying Content-Length cannot get past the limit). */
-async function readBodyText(c: Context<Env>, limitBytes: number): Promise<string> {
-  // An oversized body is read to its end and dropped (up to a cap), so the client finishes sending and reads the
-  // 413; past the cap the connection is closed.
-  const drainCap = Math.max(limitBytes * 4, 8 * 1024 * 1024);
-  if (Number(c.req.header("content-length") ?? "0") > drainCap) {
-    c.header("connection", "close");
-    throw new PayloadTooLargeError(limitBytes);
-  }
-  const incoming = c.env?.incoming;
-  const chunks: Buffer[] = [];
-  if (incoming) {
-    await new Promise<void>((resolve, reject) => {
-      let size = 0;
-      incoming.on("data", (chunk: Buffer) => {
-        size += chunk.byteLength;
-        if (size > drainCap) {
-          incoming.pause();
-          c.header("connection", "close");
-          reject(new PayloadTooLargeError(limitBytes));
-        } else if (size <= limitBytes) {
-          chunks.push(chunk);
-        }
-      });
-      incoming.once("end", () => (size > limitBytes ? reject(new PayloadTooLargeError(limitBytes)) : resolve()));
-      incoming.once("error", reject);
-      incoming.once("aborted", () => reject(new AbortedError("the client closed the connection")));
-    });
-  } else {
-    const body = c.req.raw.body as unknown as AsyncIterable<Uint8Array> | null;
-    if (!body) return "";
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.byteLength;
-      if (size > limitBytes) throw new PayloadTooLargeError(limitBytes);
-      chunks.push(Buffer.from(chunk));
-    }
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import OpenAI, { toFile } from "openai";
 import { LOCAL_EMBEDDING_MODEL } from "@vs/embeddings";
-import { makePdf } from "./make-pdf.js";
+import { makePdf } from "@vs/test-support";
 import { MASTER_KEY, type TestProxy } from "./harness.js";
 import { openAIPython, runPython } from "./openai-python.js";
 
